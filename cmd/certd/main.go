@@ -1,0 +1,159 @@
+// Command certd is a self-hosted certificate authority that speaks the
+// DigiCert REST API v1. This file only wires flags to the internal
+// packages; see README.md for a walk-through.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/certd/certd/internal/account"
+	"github.com/certd/certd/internal/order"
+	"github.com/certd/certd/internal/server"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := newRoot(os.Stdout, os.Stderr).ExecuteContext(ctx)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "certd:", err)
+		os.Exit(1)
+	}
+}
+
+func newRoot(stdout, stderr io.Writer) *cobra.Command {
+	root := &cobra.Command{
+		Use:           "certd",
+		Short:         "A self-hosted certificate authority with the DigiCert REST API v1",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.AddCommand(newServe(), newAccount(), newOrder())
+	return root
+}
+
+func logger(w io.Writer) *slog.Logger {
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo}))
+}
+
+func newServe() *cobra.Command {
+	var cfg server.Config
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the certificate authority and its API",
+		Long: `Run the certificate authority and its API.
+
+On first start certd creates, in the data folder, a SQLite database, a root
+and an issuing intermediate CA, a TLS certificate for the listener, and a
+bootstrap account whose id and API key it prints once and saves to
+bootstrap-account.json. Later starts reuse all of it.`,
+		Example: `  certd serve
+  certd serve --sandbox --http --listen 127.0.0.1:8080
+  certd serve --data /var/lib/certd --public-url https://ca.example.internal`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg.Log = logger(cmd.ErrOrStderr())
+			cfg.Out = cmd.OutOrStdout()
+			srv, err := server.Open(cmd.Context(), cfg)
+			if err != nil {
+				return err
+			}
+			return srv.Serve(cmd.Context())
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&cfg.DataDir, "data", server.DefaultDataDir, "data folder (created if missing)")
+	f.StringVar(&cfg.Listen, "listen", server.DefaultListenAddr, "address to listen on, HOST:PORT")
+	f.BoolVar(&cfg.HTTP, "http", false, "serve plain HTTP instead of HTTPS (behind a TLS-terminating proxy, or for local scripts)")
+	f.BoolVar(&cfg.Sandbox, "sandbox", false, "issue every valid order at once, without approval (tests and development only)")
+	f.StringVar(&cfg.PublicURL, "public-url", "", "base URL clients reach certd at, named in certificates (default: the listen address)")
+	f.StringVar(&cfg.CAKeyType, "ca-key-type", "ecdsa", "key type of a new CA hierarchy: ecdsa (P-256), rsa (3072 bits) or rsa4096")
+	f.IntVar(&cfg.MaxLifetimeDays, "max-cert-days", 0, "cap certificate lifetime below the CA/Browser Forum maximum (0: the maximum in force)")
+	return cmd
+}
+
+func newAccount() *cobra.Command {
+	cmd := &cobra.Command{Use: "account", Short: "Manage accounts"}
+	var dataDir, name string
+	var asJSON bool
+	create := &cobra.Command{
+		Use:   "create",
+		Short: "Create an account and print its id and API key",
+		Long: `Create an account with an admin API key and print both. The key is shown
+only now; certd keeps only its hash. Works while the server runs on the
+same data folder.`,
+		Example: `  certd account create --name ops
+  certd account create --json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			d, err := server.OpenData(cmd.Context(), server.Config{DataDir: dataDir, Log: logger(io.Discard)})
+			if err != nil {
+				return err
+			}
+			defer d.Close()
+			creds, err := d.Accounts.Create(cmd.Context(), name)
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			if asJSON {
+				return json.NewEncoder(out).Encode(creds)
+			}
+			fmt.Fprintf(out, "account id: %s\napi key:    %s\n", creds.AccountID, creds.APIKey)
+			return nil
+		},
+	}
+	create.Flags().StringVar(&dataDir, "data", server.DefaultDataDir, "data folder")
+	create.Flags().StringVar(&name, "name", "", "account name")
+	create.Flags().BoolVar(&asJSON, "json", false, `print {"account_id":...,"api_key":...}`)
+	cmd.AddCommand(create)
+	return cmd
+}
+
+func newOrder() *cobra.Command {
+	cmd := &cobra.Command{Use: "order", Short: "Operator actions on orders"}
+	var dataDir string
+	approve := &cobra.Command{
+		Use:   "approve ORDER_ID",
+		Short: "Approve an order's pending issuance or reissue, and issue it",
+		Example: `  certd order approve 00000001
+  certd order approve 1 --data /var/lib/certd`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, ok := account.ParseID(strings.TrimSpace(args[0]))
+			if !ok {
+				return fmt.Errorf("%q is not an order id", args[0])
+			}
+			d, err := server.OpenData(cmd.Context(), server.Config{DataDir: dataDir, Log: logger(io.Discard)})
+			if err != nil {
+				return err
+			}
+			defer d.Close()
+			o, err := d.Orders.Approve(cmd.Context(), id)
+			if errors.Is(err, order.ErrNothingToApprove) {
+				return fmt.Errorf("order %08d: %w", id, err)
+			}
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "order %08d issued: serial %s\n", o.ID, o.CertSerial)
+			return nil
+		},
+	}
+	approve.Flags().StringVar(&dataDir, "data", server.DefaultDataDir, "data folder")
+	cmd.AddCommand(approve)
+	return cmd
+}

@@ -1,0 +1,69 @@
+package v1
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/certd/certd/internal/order"
+	"github.com/certd/certd/internal/problem"
+)
+
+// createSSL is POST /order/ssl.
+func (h *Handler) createSSL(ctx context.Context, c *call) (result, error) {
+	req, shape := sslRequest(c.body)
+	if len(shape) > 0 {
+		// Report the shape problems together with every other problem.
+		all := append(problem.List{}, shape...)
+		all = append(all, problem.Flatten(order.CheckSSL(req))...)
+		return result{}, dedupe(all)
+	}
+	o, err := h.orders.CreateSSL(ctx, c.accountID, req)
+	if err != nil {
+		return result{}, err
+	}
+	return result{status: http.StatusCreated, view: orderCreated{OrderID: FormatOrderID(o.ID)}}, nil
+}
+
+// getOrder is GET /order/{id}.
+func (h *Handler) getOrder(ctx context.Context, c *call) (result, error) {
+	o, err := h.orders.Get(ctx, c.accountID, c.id)
+	if err != nil {
+		return result{}, err
+	}
+	return result{status: http.StatusOK, view: newOrderView(o)}, nil
+}
+
+// getCertificate is GET /order/{id}/certificate.
+func (h *Handler) getCertificate(ctx context.Context, c *call) (result, error) {
+	b, err := h.orders.Certificate(ctx, c.accountID, c.id)
+	if err != nil {
+		return result{}, err
+	}
+	return result{status: http.StatusOK, view: newCertificateView(b)}, nil
+}
+
+// reissue is REISSUE /order/{id}.
+func (h *Handler) reissue(ctx context.Context, c *call) (result, error) {
+	req, shape := reissueRequest(c.body)
+	if len(shape) > 0 {
+		return result{}, shape
+	}
+	res, err := h.orders.Reissue(ctx, c.accountID, c.id, req)
+	if err != nil {
+		return result{}, err
+	}
+	return result{status: http.StatusOK, view: newReissueView(res)}, nil
+}
+
+// dedupe drops repeated codes, keeping the first description of each.
+func dedupe(ps problem.List) problem.List {
+	seen := map[string]bool{}
+	out := problem.List{}
+	for _, p := range ps {
+		if !seen[p.Code] {
+			seen[p.Code] = true
+			out = append(out, p)
+		}
+	}
+	return out
+}

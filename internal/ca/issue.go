@@ -1,0 +1,233 @@
+package ca
+
+import (
+	"bytes"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha1"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/asn1"
+	"errors"
+	"fmt"
+	"math/big"
+	"net"
+	"strings"
+	"time"
+)
+
+// Policy OIDs of the CA/Browser Forum (BRs section 7.1.6.1, EVGs 9.3.2).
+var (
+	OIDDomainValidated       = asn1.ObjectIdentifier{2, 23, 140, 1, 2, 1}
+	OIDOrganizationValidated = asn1.ObjectIdentifier{2, 23, 140, 1, 2, 2}
+	OIDExtendedValidation    = asn1.ObjectIdentifier{2, 23, 140, 1, 1}
+)
+
+// Request is what the order service asks the CA to sign: a TLS server
+// certificate for a public key and a set of names.
+type Request struct {
+	PublicKey   crypto.PublicKey
+	CommonName  string
+	DNSNames    []string
+	IPAddresses []net.IP
+	// Organization fields; empty for a domain-validated certificate.
+	Organization       string
+	OrganizationalUnit string
+	Locality           string
+	Province           string
+	Country            string
+	// EV selects the EV policy OID; otherwise OV when Organization is set,
+	// DV when it is not.
+	EV bool
+	// Now is the issuance time; NotAfterLimit, when not zero, caps the
+	// lifetime further (the end of the order's paid term).
+	Now           time.Time
+	NotAfterLimit time.Time
+}
+
+// Prepared is a certificate ready for its real signature: the template
+// with its serial reserved, and the same certificate signed by a throwaway
+// key (LintDER), which can be stored, linted and shown to anyone without
+// being a valid certificate.
+type Prepared struct {
+	Serial    *big.Int
+	NotBefore time.Time
+	NotAfter  time.Time
+	LintDER   []byte
+	template  *x509.Certificate
+	publicKey crypto.PublicKey
+}
+
+// ErrLifetime means the request leaves no time for a certificate.
+var ErrLifetime = errors.New("no validity period is left for the certificate")
+
+// backdate is how far notBefore is set in the past so that relying parties
+// with slow clocks accept a new certificate, as Boulder does.
+const backdate = time.Hour
+
+// Prepare builds the certificate for req, assigns it a fresh random serial
+// and signs it with the throwaway lint key. Nothing is signed with the CA's
+// key yet.
+func (a *Authority) Prepare(req Request) (*Prepared, error) {
+	if req.PublicKey == nil {
+		return nil, errors.New("ca: request has no public key")
+	}
+	if len(req.DNSNames) == 0 && len(req.IPAddresses) == 0 {
+		return nil, errors.New("ca: request names no subject")
+	}
+	now := req.Now.UTC().Truncate(time.Second)
+	notBefore := now.Add(-backdate)
+	// BRs section 1.6.1: the validity period includes both ends, so a
+	// period of N days ends N days minus one second after it starts.
+	notAfter := notBefore.Add(time.Duration(a.LifetimeDays(now))*24*time.Hour - time.Second)
+	if !req.NotAfterLimit.IsZero() && req.NotAfterLimit.Before(notAfter) {
+		notAfter = req.NotAfterLimit.UTC().Truncate(time.Second)
+	}
+	if !notAfter.After(now) {
+		return nil, ErrLifetime
+	}
+	if notAfter.After(a.intermediate.NotAfter) {
+		notAfter = a.intermediate.NotAfter
+	}
+	spki, err := x509.MarshalPKIXPublicKey(req.PublicKey)
+	if err != nil {
+		return nil, fmt.Errorf("ca: %w", err)
+	}
+	keyUsage := x509.KeyUsageDigitalSignature
+	if _, ok := req.PublicKey.(*rsa.PublicKey); ok {
+		keyUsage |= x509.KeyUsageKeyEncipherment
+	} else if _, ok := req.PublicKey.(*ecdsa.PublicKey); !ok {
+		return nil, fmt.Errorf("ca: unsupported public key type %T", req.PublicKey)
+	}
+	subject := pkix.Name{CommonName: req.CommonName}
+	policy := OIDDomainValidated
+	if req.Organization != "" {
+		subject.Organization = []string{req.Organization}
+		if req.OrganizationalUnit != "" {
+			subject.OrganizationalUnit = []string{req.OrganizationalUnit}
+		}
+		if req.Locality != "" {
+			subject.Locality = []string{req.Locality}
+		}
+		if req.Province != "" {
+			subject.Province = []string{req.Province}
+		}
+		if req.Country != "" {
+			subject.Country = []string{strings.ToUpper(req.Country)}
+		}
+		policy = OIDOrganizationValidated
+		if req.EV {
+			policy = OIDExtendedValidation
+		}
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:          NewSerial(),
+		Subject:               subject,
+		NotBefore:             notBefore,
+		NotAfter:              notAfter,
+		KeyUsage:              keyUsage,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		BasicConstraintsValid: true,
+		IsCA:                  false,
+		SubjectKeyId:          subjectKeyID(spki),
+		AuthorityKeyId:        a.intermediate.SubjectKeyId,
+		DNSNames:              req.DNSNames,
+		IPAddresses:           req.IPAddresses,
+		IssuingCertificateURL: []string{a.issuerURL},
+		Policies:              []x509.OID{mustOID(policy)},
+		SignatureAlgorithm:    a.signatureAlgorithm(),
+	}
+	lintDER, err := x509.CreateCertificate(rand.Reader, tmpl, a.lintIssuer, req.PublicKey, a.lintKey)
+	if err != nil {
+		return nil, fmt.Errorf("ca: build certificate: %w", err)
+	}
+	return &Prepared{Serial: tmpl.SerialNumber, NotBefore: notBefore, NotAfter: notAfter, LintDER: lintDER, template: tmpl, publicKey: req.PublicKey}, nil
+}
+
+// Sign signs a prepared certificate with the CA key and checks that what
+// was signed is exactly what was prepared (the to-be-signed bytes of the
+// two certificates are identical), so that what was stored and linted
+// before the signature is what was issued.
+func (a *Authority) Sign(p *Prepared) ([]byte, error) {
+	der, err := x509.CreateCertificate(rand.Reader, p.template, a.intermediate, p.publicKey, a.signer)
+	if err != nil {
+		return nil, fmt.Errorf("ca: sign: %w", err)
+	}
+	real, err := x509.ParseCertificate(der)
+	if err != nil {
+		return nil, fmt.Errorf("ca: parse signed certificate: %w", err)
+	}
+	lint, err := x509.ParseCertificate(p.LintDER)
+	if err != nil {
+		return nil, fmt.Errorf("ca: parse lint certificate: %w", err)
+	}
+	if !bytes.Equal(real.RawTBSCertificate, lint.RawTBSCertificate) {
+		return nil, errors.New("ca: the signed certificate differs from the prepared one")
+	}
+	return der, nil
+}
+
+func (a *Authority) signatureAlgorithm() x509.SignatureAlgorithm {
+	switch a.intermediate.PublicKey.(type) {
+	case *rsa.PublicKey:
+		return x509.SHA256WithRSA
+	default:
+		return x509.ECDSAWithSHA256
+	}
+}
+
+// LifetimeDays is the longest lifetime certd gives a TLS certificate issued
+// at t: the CA/Browser Forum maximum in force on that day (ballot SC-081v3,
+// BRs section 6.3.2), or the operator's lower cap.
+func (a *Authority) LifetimeDays(t time.Time) int {
+	days := MaxLifetimeDays(t)
+	if a.maxDays > 0 && a.maxDays < days {
+		days = a.maxDays
+	}
+	return days
+}
+
+// MaxLifetimeDays returns the BRs' maximum validity period for a TLS
+// subscriber certificate issued at t (ballot SC-081v3: 398 days before
+// 2026-03-15, then 200, 100 from 2027-03-15 and 47 from 2029-03-15).
+func MaxLifetimeDays(t time.Time) int {
+	switch t = t.UTC(); {
+	case !t.Before(time.Date(2029, 3, 15, 0, 0, 0, 0, time.UTC)):
+		return 47
+	case !t.Before(time.Date(2027, 3, 15, 0, 0, 0, 0, time.UTC)):
+		return 100
+	case !t.Before(time.Date(2026, 3, 15, 0, 0, 0, 0, time.UTC)):
+		return 200
+	default:
+		return 398
+	}
+}
+
+// subjectKeyID is RFC 5280 section 4.2.1.2 method 1: the SHA-1 of the
+// subject public key bits.
+func subjectKeyID(spkiDER []byte) []byte {
+	var spki struct {
+		Algorithm pkix.AlgorithmIdentifier
+		PublicKey asn1.BitString
+	}
+	if _, err := asn1.Unmarshal(spkiDER, &spki); err != nil {
+		sum := sha1.Sum(spkiDER)
+		return sum[:]
+	}
+	sum := sha1.Sum(spki.PublicKey.Bytes)
+	return sum[:]
+}
+
+func mustOID(id asn1.ObjectIdentifier) x509.OID {
+	ints := make([]uint64, len(id))
+	for i, v := range id {
+		ints[i] = uint64(v)
+	}
+	oid, err := x509.OIDFromInts(ints)
+	if err != nil {
+		panic(err) // the OIDs are constants above
+	}
+	return oid
+}

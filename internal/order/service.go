@@ -1,0 +1,419 @@
+// Package order is certd's registration authority: the lifecycle of orders
+// and reissues, the product rules, and the only place that drives both the
+// checks (policy) and issuance (ca), recording everything in the store.
+package order
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/certd/certd/internal/ca"
+	"github.com/certd/certd/internal/problem"
+	"github.com/certd/certd/internal/store"
+)
+
+// ProductSSL is the product of POST /order/ssl orders.
+const ProductSSL = "ssl"
+
+// Options configure a Service.
+type Options struct {
+	Store store.Store
+	CA    *ca.Authority
+	Now   func() time.Time
+	Log   *slog.Logger
+	// AutoIssue issues every order as soon as it is valid, skipping
+	// approval (sandbox mode).
+	AutoIssue bool
+}
+
+// Service runs the order lifecycle.
+type Service struct {
+	store     store.Store
+	ca        *ca.Authority
+	now       func() time.Time
+	log       *slog.Logger
+	autoIssue bool
+}
+
+// New returns a Service.
+func New(o Options) *Service {
+	return &Service{store: o.Store, ca: o.CA, now: o.Now, log: o.Log, autoIssue: o.AutoIssue}
+}
+
+var (
+	errOrderNotFound = problem.New(problem.NotFound, "not_found", "The order does not exist, or this account may not see it.")
+	errCertNotIssued = problem.New(problem.NotFound, "cert_unavailable_processing", "Unable to download certificate, the certificate has not yet been issued.  Try back in a bit.")
+	errNotIssued     = problem.New(problem.InvalidParam, "order_not_issued", "The order's certificate has not been issued yet; it can be reissued once it is.")
+	errTermEnded     = problem.New(problem.InvalidParam, "order_expired", "The order's term has ended; place a new order.")
+)
+
+// CreateSSL validates and stores a new SSL order for an account. In
+// auto-issue mode it also issues the certificate before returning; if that
+// fails the order stays pending and the failure is logged.
+func (s *Service) CreateSSL(ctx context.Context, accountID int64, r SSLRequest) (store.Order, error) {
+	c, err := checkSSL(r)
+	if err != nil {
+		return store.Order{}, err
+	}
+	now := s.now().UTC()
+	o := store.Order{
+		AccountID:     accountID,
+		Product:       ProductSSL,
+		Status:        store.StatusPendingIssuance,
+		ValidityYears: c.validity,
+		CommonName:    c.names[0],
+		SANs:          c.names,
+		ServerType:    c.serverType,
+		SignatureHash: c.signatureHash,
+		EV:            c.ev,
+		CSR:           c.csrPEM,
+		Contact:       c.contact,
+		SiteSealToken: sealToken(),
+		CreatedAt:     now,
+		UpdatedAt:     now,
+	}
+	if err := s.store.CreateOrder(ctx, &o); err != nil {
+		return store.Order{}, problem.Internalf("create order: %w", err)
+	}
+	s.log.Info("order created", "order_id", o.ID, "account_id", accountID, "names", len(o.SANs))
+	if s.autoIssue {
+		if err := s.issue(ctx, &o); err != nil {
+			s.log.Error("sandbox issuance failed; the order stays pending", "order_id", o.ID, "err", err)
+		}
+	}
+	return o, nil
+}
+
+// Get returns an order of the account. Another account's order is
+// reported exactly like a missing one.
+func (s *Service) Get(ctx context.Context, accountID, id int64) (store.Order, error) {
+	o, err := s.store.GetOrder(ctx, id)
+	if errors.Is(err, store.ErrNotFound) || err == nil && o.AccountID != accountID {
+		return store.Order{}, errOrderNotFound
+	}
+	if err != nil {
+		return store.Order{}, problem.Internalf("get order: %w", err)
+	}
+	return o, nil
+}
+
+// Bundle is an issued certificate with its chain, as PEM text.
+type Bundle struct {
+	OrderID      int64
+	Serial       string
+	Certificate  string
+	Intermediate string
+	Root         string
+	PKCS7        string
+}
+
+// Certificate returns the order's current certificate and its chain.
+func (s *Service) Certificate(ctx context.Context, accountID, id int64) (Bundle, error) {
+	o, err := s.Get(ctx, accountID, id)
+	if err != nil {
+		return Bundle{}, err
+	}
+	if o.CertSerial == "" {
+		return Bundle{}, errCertNotIssued
+	}
+	c, err := s.store.GetCertificate(ctx, o.CertSerial)
+	if err != nil {
+		return Bundle{}, problem.Internalf("order %d certificate %s: %w", o.ID, o.CertSerial, err)
+	}
+	p7, err := ca.PKCS7PEM(c.DER, s.ca.Intermediate().Raw, s.ca.Root().Raw)
+	if err != nil {
+		return Bundle{}, problem.Internalf("pkcs7: %w", err)
+	}
+	return Bundle{
+		OrderID:      o.ID,
+		Serial:       c.Serial,
+		Certificate:  ca.PEM(c.DER),
+		Intermediate: s.ca.IntermediatePEM(),
+		Root:         s.ca.RootPEM(),
+		PKCS7:        p7,
+	}, nil
+}
+
+// ReissueRequest is a REISSUE body as the edge decoded it. Empty fields
+// keep the order's current values.
+type ReissueRequest struct {
+	CSR           string
+	CommonName    string
+	SANs          []string
+	SANsGiven     bool
+	ServerType    string
+	SignatureHash string
+	Comments      string
+}
+
+// ReissueResult reports the name changes a reissue makes and the earlier
+// pending reissue it replaced, if any.
+type ReissueResult struct {
+	Added    []string
+	Dropped  []string
+	Rejected *store.Reissue
+}
+
+// Reissue requests a new certificate for an issued order: a new key (csr),
+// new names (common_name, sans), or both. A reissue that is still pending
+// is replaced and reported as rejected.
+func (s *Service) Reissue(ctx context.Context, accountID, id int64, r ReissueRequest) (ReissueResult, error) {
+	var res ReissueResult
+	for attempt := 0; ; attempt++ {
+		o, err := s.Get(ctx, accountID, id)
+		if err != nil {
+			return res, err
+		}
+		re, err := s.checkReissue(&o, r)
+		if err != nil {
+			return res, err
+		}
+		res = ReissueResult{Rejected: o.Pending}
+		res.Added, res.Dropped = diffNames(o.SANs, re.SANs)
+		o.Pending = re
+		o.UpdatedAt = re.RequestedAt
+		err = s.store.UpdateOrder(ctx, &o)
+		if errors.Is(err, store.ErrConflict) && attempt < 3 {
+			continue // the order changed under us: decide again on fresh data
+		}
+		if err != nil {
+			return res, problem.Internalf("reissue order %d: %w", id, err)
+		}
+		s.log.Info("reissue requested", "order_id", o.ID, "added", len(res.Added), "dropped", len(res.Dropped))
+		if s.autoIssue {
+			if err := s.issue(ctx, &o); err != nil {
+				s.log.Error("sandbox reissue failed; it stays pending", "order_id", o.ID, "err", err)
+			}
+		}
+		return res, nil
+	}
+}
+
+func (s *Service) checkReissue(o *store.Order, r ReissueRequest) (*store.Reissue, error) {
+	if o.Status != store.StatusIssued {
+		return nil, errNotIssued
+	}
+	now := s.now().UTC()
+	if !now.Before(o.ValidTill) {
+		return nil, errTermEnded
+	}
+	var ps problem.List
+	re := &store.Reissue{CommonName: o.CommonName, CSR: o.CSR, ServerType: o.ServerType, Comments: strings.TrimSpace(r.Comments), RequestedAt: now}
+	if strings.TrimSpace(r.CSR) != "" {
+		if _, pemText, p := parseCSR(r.CSR); p != nil {
+			ps = append(ps, p)
+		} else {
+			re.CSR = pemText
+		}
+	}
+	if cn := strings.TrimSpace(r.CommonName); cn != "" {
+		re.CommonName = cn
+	}
+	sans := o.SANs
+	if r.SANsGiven {
+		sans = r.SANs
+	}
+	names, nps := checkNames(re.CommonName, sans, o.EV)
+	ps = append(ps, nps...)
+	re.CommonName, re.SANs = names[0], names
+	if strings.TrimSpace(r.ServerType) != "" {
+		re.ServerType = parseServerType(r.ServerType)
+	}
+	switch h := strings.ToLower(strings.TrimSpace(r.SignatureHash)); h {
+	case "", "sha1", "sha256", "sha384", "sha512":
+	default:
+		ps = append(ps, problem.Invalid("signature_hash", "Signature hash must be sha1, sha256, sha384 or sha512."))
+	}
+	if len(re.Comments) > 1024 {
+		ps = append(ps, problem.Invalid("comments", "Comments must be at most 1024 characters."))
+	}
+	return re, ps.Err()
+}
+
+func diffNames(old, new []string) (added, dropped []string) {
+	in := func(list []string, n string) bool {
+		for _, x := range list {
+			if x == n {
+				return true
+			}
+		}
+		return false
+	}
+	added, dropped = []string{}, []string{}
+	for _, n := range new {
+		if !in(old, n) {
+			added = append(added, n)
+		}
+	}
+	for _, n := range old {
+		if !in(new, n) {
+			dropped = append(dropped, n)
+		}
+	}
+	return added, dropped
+}
+
+// ErrNothingToApprove means the order has no pending issuance or reissue.
+var ErrNothingToApprove = errors.New("the order has nothing pending: it is issued and has no pending reissue")
+
+// Approve issues whatever the order has pending (its first certificate or a
+// reissue). It is the operator's decision, so it ignores accounts.
+func (s *Service) Approve(ctx context.Context, id int64) (store.Order, error) {
+	o, err := s.store.GetOrder(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.Order{}, fmt.Errorf("order %d does not exist", id)
+	}
+	if err != nil {
+		return store.Order{}, err
+	}
+	if o.Status != store.StatusPendingIssuance && o.Pending == nil {
+		return o, ErrNothingToApprove
+	}
+	if err := s.issue(ctx, &o); err != nil {
+		return o, err
+	}
+	return o, nil
+}
+
+// issue signs the order's pending certificate and makes it current.
+func (s *Service) issue(ctx context.Context, o *store.Order) error {
+	csrPEM, names, serverType := o.CSR, o.SANs, o.ServerType
+	if o.Pending != nil && o.Status == store.StatusIssued {
+		csrPEM, names, serverType = o.Pending.CSR, o.Pending.SANs, o.Pending.ServerType
+	}
+	csr, err := decodeStoredCSR(csrPEM)
+	if err != nil {
+		return fmt.Errorf("order %d: %w", o.ID, err)
+	}
+	now := s.now().UTC()
+	validFrom, validTill := o.ValidFrom, o.ValidTill
+	if validFrom.IsZero() {
+		// The paid term starts when the first certificate is issued.
+		validFrom, validTill = now, now.AddDate(o.ValidityYears, 0, 0)
+	}
+	req := ca.Request{
+		PublicKey:          csr.PublicKey,
+		CommonName:         names[0],
+		DNSNames:           names,
+		Organization:       o.Contact.OrgName,
+		OrganizationalUnit: o.Contact.OrgUnit,
+		Locality:           o.Contact.OrgCity,
+		Province:           o.Contact.OrgState,
+		Country:            o.Contact.OrgCountry,
+		EV:                 o.EV,
+		Now:                now,
+		NotAfterLimit:      validTill,
+	}
+	_, err = s.signRecorded(ctx, req, o.ID, func(serial string, der []byte) error {
+		o.Status = store.StatusIssued
+		o.CertSerial = serial
+		o.CSR, o.SANs, o.CommonName, o.ServerType = csrPEM, names, names[0], serverType
+		o.ValidFrom, o.ValidTill = validFrom, validTill
+		o.Pending = nil
+		o.UpdatedAt = now
+		return s.store.CompleteIssuance(ctx, serial, der, now, o)
+	})
+	if err != nil {
+		return err
+	}
+	s.log.Info("certificate issued", "order_id", o.ID, "serial", o.CertSerial)
+	return nil
+}
+
+// signRecorded is the crash-safe issuance sequence of DESIGN.md: prepare
+// the certificate and reserve its serial with the lint certificate on
+// record, sign it for real, then store the result through complete. If
+// complete fails, the signed certificate is still recorded, unattached to
+// the order, so that the record of what exists stays whole.
+func (s *Service) signRecorded(ctx context.Context, req ca.Request, orderID int64, complete func(serial string, der []byte) error) ([]byte, error) {
+	var prepared *ca.Prepared
+	var serial string
+	for attempt := 0; ; attempt++ {
+		p, err := s.ca.Prepare(req)
+		if err != nil {
+			return nil, err
+		}
+		serial = strings.ToUpper(p.Serial.Text(16))
+		err = s.store.ReserveCertificate(ctx, store.Certificate{
+			Serial: serial, OrderID: orderID, LintDER: p.LintDER,
+			NotBefore: p.NotBefore, NotAfter: p.NotAfter, CreatedAt: req.Now,
+		})
+		if errors.Is(err, store.ErrConflict) && attempt < 3 {
+			continue // a serial collision: draw another
+		}
+		if err != nil {
+			return nil, fmt.Errorf("reserve serial: %w", err)
+		}
+		prepared = p
+		break
+	}
+	der, err := s.ca.Sign(prepared)
+	if err != nil {
+		return nil, err
+	}
+	if err := complete(serial, der); err != nil {
+		if rerr := s.store.CompleteIssuance(ctx, serial, der, req.Now, nil); rerr != nil {
+			s.log.Error("signed certificate left reserved", "serial", serial, "err", rerr)
+		}
+		return nil, fmt.Errorf("store issued certificate %s: %w", serial, err)
+	}
+	return der, nil
+}
+
+// IssueSelf issues a certificate for certd's own use (its TLS listener),
+// recorded like every other certificate but attached to no order.
+func (s *Service) IssueSelf(ctx context.Context, req ca.Request) ([]byte, error) {
+	req.Now = s.now().UTC()
+	return s.signRecorded(ctx, req, 0, func(serial string, der []byte) error {
+		return s.store.CompleteIssuance(ctx, serial, der, req.Now, nil)
+	})
+}
+
+func decodeStoredCSR(text string) (*x509.CertificateRequest, error) {
+	block, _ := pem.Decode([]byte(text))
+	if block == nil {
+		return nil, errors.New("stored CSR is not PEM")
+	}
+	return x509.ParseCertificateRequest(block.Bytes)
+}
+
+func csrPEM(der []byte) string {
+	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE REQUEST", Bytes: der}))
+}
+
+// sealToken returns the 8-character site seal token of a new order.
+func sealToken() string {
+	const alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	for i := range b {
+		b[i] = alphabet[int(b[i])%len(alphabet)]
+	}
+	return string(b)
+}
+
+// ProductName is the v1 product_name of an order, after DigiCert's names
+// for the same shapes of certificate.
+func ProductName(o store.Order) string {
+	multi := len(o.SANs) > 1
+	wildcard := strings.HasPrefix(o.CommonName, "*.")
+	switch {
+	case o.EV && multi:
+		return "EV Multi-Domain"
+	case o.EV:
+		return "EV SSL Plus"
+	case multi:
+		return "Unified Communications"
+	case wildcard:
+		return "WildCard Plus"
+	default:
+		return "SSL Plus"
+	}
+}

@@ -1,0 +1,346 @@
+// Package server assembles certd from its parts: it lays out the data
+// folder (database, CA hierarchy, TLS certificate, bootstrap account),
+// builds the services over them and serves the v1 API until its context
+// ends, then shuts down gracefully.
+package server
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/certd/certd/internal/account"
+	v1 "github.com/certd/certd/internal/api/v1"
+	"github.com/certd/certd/internal/ca"
+	"github.com/certd/certd/internal/order"
+	"github.com/certd/certd/internal/store"
+	"github.com/certd/certd/internal/store/sqlite"
+)
+
+// Files and folders inside the data folder.
+const (
+	DatabaseFile      = "certd.db"
+	CADir             = "ca"
+	TLSDir            = "tls"
+	BootstrapFile     = "bootstrap-account.json"
+	DefaultDataDir    = "certd-data"
+	DefaultListenAddr = "127.0.0.1:8443"
+
+	settingPublicURL = "public_url"
+)
+
+// Config is everything serve can be told. The zero value of each field is
+// a safe default.
+type Config struct {
+	DataDir         string
+	Listen          string
+	HTTP            bool   // plain HTTP instead of HTTPS
+	Sandbox         bool   // issue at once, without approval
+	PublicURL       string // base URL certificates point at
+	CAKeyType       string
+	MaxLifetimeDays int
+	ShutdownTimeout time.Duration
+	Log             *slog.Logger
+	Now             func() time.Time
+	// Out receives the start-up messages meant for the person who ran
+	// the server (paths, bootstrap credentials).
+	Out io.Writer
+}
+
+func (c *Config) defaults() {
+	if c.DataDir == "" {
+		c.DataDir = DefaultDataDir
+	}
+	if c.Listen == "" {
+		c.Listen = DefaultListenAddr
+	}
+	if c.ShutdownTimeout == 0 {
+		c.ShutdownTimeout = 30 * time.Second
+	}
+	if c.Log == nil {
+		c.Log = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Out == nil {
+		c.Out = io.Discard
+	}
+}
+
+// Data is an opened data folder: the database, the CA and the services
+// over them. The CLI uses it directly while a server may be running.
+type Data struct {
+	Dir      string
+	DB       *sqlite.DB
+	CA       *ca.Authority
+	Orders   *order.Service
+	Accounts *account.Service
+}
+
+// Close closes the database.
+func (d *Data) Close() error { return d.DB.Close() }
+
+// OpenData opens (creating on first use) the data folder.
+func OpenData(ctx context.Context, cfg Config) (*Data, error) {
+	cfg.defaults()
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, err
+	}
+	keyType, err := ca.ParseKeyType(cfg.CAKeyType)
+	if err != nil {
+		return nil, err
+	}
+	db, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, DatabaseFile))
+	if err != nil {
+		return nil, err
+	}
+	// The server records its public URL so that certificates the CLI
+	// issues (certd order approve) name the same locations.
+	if cfg.PublicURL != "" {
+		err = db.PutSetting(ctx, settingPublicURL, cfg.PublicURL)
+	} else {
+		cfg.PublicURL, err = db.Setting(ctx, settingPublicURL)
+		if errors.Is(err, store.ErrNotFound) {
+			cfg.PublicURL, err = "https://"+DefaultListenAddr, nil
+		}
+	}
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	authority, created, err := ca.Open(ca.Options{
+		Dir:             filepath.Join(cfg.DataDir, CADir),
+		KeyType:         keyType,
+		PublicURL:       cfg.PublicURL,
+		MaxLifetimeDays: cfg.MaxLifetimeDays,
+		Now:             cfg.Now(),
+	})
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	if created {
+		cfg.Log.Info("created CA hierarchy", "root", authority.Root().Subject.CommonName, "intermediate", authority.Intermediate().Subject.CommonName)
+	}
+	return &Data{
+		Dir: cfg.DataDir,
+		DB:  db,
+		CA:  authority,
+		Orders: order.New(order.Options{
+			Store: db, CA: authority, Now: cfg.Now, Log: cfg.Log, AutoIssue: cfg.Sandbox,
+		}),
+		Accounts: account.New(db, cfg.Now),
+	}, nil
+}
+
+// Server is a running certd.
+type Server struct {
+	cfg  Config
+	data *Data
+	ln   net.Listener
+	http *http.Server
+	url  string
+}
+
+// Open prepares a server: it binds the listener (so that port 0 resolves
+// to a real port), opens the data folder, makes the bootstrap account and
+// the TLS certificate when they are missing, and prints what the user
+// needs to Config.Out.
+func Open(ctx context.Context, cfg Config) (*Server, error) {
+	cfg.defaults()
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return nil, err
+	}
+	scheme := "https"
+	if cfg.HTTP {
+		scheme = "http"
+	}
+	addr := ln.Addr().(*net.TCPAddr)
+	host := addr.IP.String()
+	if addr.IP.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	selfURL := scheme + "://" + net.JoinHostPort(host, fmt.Sprint(addr.Port))
+	if cfg.PublicURL == "" {
+		cfg.PublicURL = selfURL
+	}
+	if _, err := url.Parse(cfg.PublicURL); err != nil {
+		ln.Close()
+		return nil, fmt.Errorf("--public-url: %w", err)
+	}
+	data, err := OpenData(ctx, cfg)
+	if err != nil {
+		ln.Close()
+		return nil, err
+	}
+	s := &Server{cfg: cfg, data: data, ln: ln, url: selfURL}
+	if err := s.setup(ctx); err != nil {
+		data.Close()
+		ln.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Server) setup(ctx context.Context) error {
+	out := s.cfg.Out
+	if s.cfg.Sandbox {
+		fmt.Fprintln(out, "certd: *** SANDBOX MODE: every valid order is issued at once, without validation or approval. For tests and development only. ***")
+		s.cfg.Log.Warn("sandbox mode: orders are issued without validation or approval")
+	}
+	fmt.Fprintf(out, "certd: root certificate: %s\n", filepath.Join(s.cfg.DataDir, CADir, ca.RootCertFile))
+	if err := s.bootstrap(ctx); err != nil {
+		return err
+	}
+	handler := v1.New(v1.Options{
+		Orders:   s.data.Orders,
+		Accounts: s.data.Accounts,
+		Log:      s.cfg.Log,
+		Files: map[string]v1.File{
+			"/ca/intermediate.crt": {ContentType: "application/pkix-cert", Body: s.data.CA.Intermediate().Raw},
+			"/ca/root.crt":         {ContentType: "application/pkix-cert", Body: s.data.CA.Root().Raw},
+		},
+	})
+	s.http = &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(s.cfg.Log.Handler(), slog.LevelWarn),
+	}
+	if !s.cfg.HTTP {
+		cert, err := s.tlsCertificate(ctx)
+		if err != nil {
+			return fmt.Errorf("TLS certificate: %w", err)
+		}
+		s.http.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
+	fmt.Fprintf(out, "certd: listening on %s\n", s.url)
+	return nil
+}
+
+// bootstrap creates the first account once and saves its credentials.
+func (s *Server) bootstrap(ctx context.Context) error {
+	path := filepath.Join(s.cfg.DataDir, BootstrapFile)
+	if _, err := os.Stat(path); err == nil {
+		fmt.Fprintf(s.cfg.Out, "certd: bootstrap account credentials: %s\n", path)
+		return nil
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	creds, err := s.data.Accounts.Create(ctx, "bootstrap")
+	if err != nil {
+		return err
+	}
+	b, err := json.MarshalIndent(creds, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(path, append(b, '\n'), 0o600); err != nil {
+		return err
+	}
+	fmt.Fprintf(s.cfg.Out, "certd: bootstrap account created (shown once, saved to %s):\ncertd:   account id: %s\ncertd:   api key:    %s\n", path, creds.AccountID, creds.APIKey)
+	return nil
+}
+
+// tlsCertificate returns the listener's certificate, issuing a new one from
+// the intermediate when there is none, when it expires within a third of
+// its lifetime, or when the hierarchy changed.
+func (s *Server) tlsCertificate(ctx context.Context) (tls.Certificate, error) {
+	dir := filepath.Join(s.cfg.DataDir, TLSDir)
+	certPath, keyPath := filepath.Join(dir, "server.crt"), filepath.Join(dir, "server.key")
+	if cert, err := tls.LoadX509KeyPair(certPath, keyPath); err == nil {
+		leaf := cert.Leaf
+		now := s.cfg.Now()
+		if leaf != nil && leaf.CheckSignatureFrom(s.data.CA.Intermediate()) == nil &&
+			now.Add(leaf.NotAfter.Sub(leaf.NotBefore)/3).Before(leaf.NotAfter) {
+			return cert, nil
+		}
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return tls.Certificate{}, err
+	}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	der, err := s.data.Orders.IssueSelf(ctx, ca.Request{
+		PublicKey:   key.Public(),
+		CommonName:  "localhost",
+		DNSNames:    []string{"localhost"},
+		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
+	})
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	keyPEM := pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})
+	chainPEM := ca.PEM(der) + s.data.CA.IntermediatePEM()
+	if err := os.WriteFile(keyPath, keyPEM, 0o600); err != nil {
+		return tls.Certificate{}, err
+	}
+	if err := os.WriteFile(certPath, []byte(chainPEM), 0o644); err != nil {
+		return tls.Certificate{}, err
+	}
+	return tls.X509KeyPair([]byte(chainPEM), keyPEM)
+}
+
+// URL is the base URL the server answers at.
+func (s *Server) URL() string { return s.url }
+
+// Data returns the server's data folder services.
+func (s *Server) Data() *Data { return s.data }
+
+// Serve answers requests until ctx ends, then stops accepting, lets
+// in-flight requests finish (up to the shutdown timeout) and closes the
+// database.
+func (s *Server) Serve(ctx context.Context) error {
+	errc := make(chan error, 1)
+	go func() {
+		if s.http.TLSConfig != nil {
+			errc <- s.http.ServeTLS(s.ln, "", "")
+		} else {
+			errc <- s.http.Serve(s.ln)
+		}
+	}()
+	var serveErr error
+	select {
+	case err := <-errc:
+		serveErr = err
+	case <-ctx.Done():
+		s.cfg.Log.Info("shutting down: finishing in-flight requests")
+		sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+		defer cancel()
+		serveErr = s.http.Shutdown(sctx)
+		if e := <-errc; !errors.Is(e, http.ErrServerClosed) && serveErr == nil {
+			serveErr = e
+		}
+	}
+	if errors.Is(serveErr, http.ErrServerClosed) {
+		serveErr = nil
+	}
+	return errors.Join(serveErr, s.data.Close())
+}
