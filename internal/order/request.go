@@ -90,11 +90,20 @@ func checkSSL(r SSLRequest) (checkedSSL, error) {
 	var c checkedSSL
 	c.contact = trimContact(r.Contact)
 
-	ev, ok := parseBool(r.EV)
-	if !ok {
-		ps = append(ps, problem.Invalid("ev", "EV must be true or false."))
-	}
+	ev, evOK := parseBool(r.EV)
 	c.ev = ev
+
+	var csrNames []string
+	csrCN := ""
+	if strings.TrimSpace(r.CSR) == "" {
+		ps = append(ps, problem.Required("csr", "CSR is required."))
+	} else if csr, pemText, err := parseCSR(r.CSR); err != nil {
+		ps = append(ps, err)
+	} else {
+		c.csr, c.csrPEM = csr, pemText
+		csrCN = csr.Subject.CommonName
+		csrNames = csr.DNSNames
+	}
 
 	switch v := strings.TrimSpace(r.Validity); {
 	case v == "":
@@ -109,18 +118,6 @@ func checkSSL(r SSLRequest) (checkedSSL, error) {
 			ps = append(ps, problem.Invalid("validity", fmt.Sprintf("Validity must be a whole number of years from 1 to %d.", max)))
 		}
 		c.validity = n
-	}
-
-	var csrNames []string
-	csrCN := ""
-	if strings.TrimSpace(r.CSR) == "" {
-		ps = append(ps, problem.Required("csr", "CSR is required."))
-	} else if csr, pemText, err := parseCSR(r.CSR); err != nil {
-		ps = append(ps, err)
-	} else {
-		c.csr, c.csrPEM = csr, pemText
-		csrCN = csr.Subject.CommonName
-		csrNames = csr.DNSNames
 	}
 
 	cn := strings.TrimSpace(r.CommonName)
@@ -156,6 +153,9 @@ func checkSSL(r SSLRequest) (checkedSSL, error) {
 	}
 
 	ps = append(ps, checkContact(&c.contact, c.ev)...)
+	if !evOK {
+		ps = append(ps, problem.Invalid("ev", "EV must be true or false."))
+	}
 	return c, ps.Err()
 }
 
