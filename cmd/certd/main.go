@@ -99,7 +99,7 @@ same data folder.`,
   certd account create --json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			d, err := server.OpenData(cmd.Context(), server.Config{DataDir: dataDir, Log: logger(io.Discard)})
+			d, err := server.OpenData(cmd.Context(), server.Config{DataDir: dataDir, Log: logger(io.Discard), Existing: true})
 			if err != nil {
 				return err
 			}
@@ -137,7 +137,7 @@ func newOrder() *cobra.Command {
 			if !ok {
 				return fmt.Errorf("%q is not an order id", args[0])
 			}
-			d, err := server.OpenData(cmd.Context(), server.Config{DataDir: dataDir, Log: logger(io.Discard)})
+			d, err := server.OpenData(cmd.Context(), server.Config{DataDir: dataDir, Log: logger(io.Discard), Existing: true})
 			if err != nil {
 				return err
 			}

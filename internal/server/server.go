@@ -23,6 +23,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/certd/certd/internal/account"
@@ -43,6 +44,7 @@ const (
 	DefaultListenAddr = "127.0.0.1:8443"
 
 	settingPublicURL = "public_url"
+	settingMaxDays   = "max_cert_days"
 )
 
 // Config is everything serve can be told. The zero value of each field is
@@ -61,6 +63,10 @@ type Config struct {
 	// Out receives the start-up messages meant for the person who ran
 	// the server (paths, bootstrap credentials).
 	Out io.Writer
+	// Existing makes OpenData refuse a data folder that serve has not
+	// set up, so that a mistyped --data in a CLI command does not
+	// silently create a new CA.
+	Existing bool
 }
 
 func (c *Config) defaults() {
@@ -100,6 +106,11 @@ func (d *Data) Close() error { return d.DB.Close() }
 // OpenData opens (creating on first use) the data folder.
 func OpenData(ctx context.Context, cfg Config) (*Data, error) {
 	cfg.defaults()
+	if cfg.Existing {
+		if _, err := os.Stat(filepath.Join(cfg.DataDir, DatabaseFile)); err != nil {
+			return nil, fmt.Errorf("no certd data folder at %s (run certd serve --data %s first, or pass the right --data)", cfg.DataDir, cfg.DataDir)
+		}
+	}
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, err
 	}
@@ -111,17 +122,7 @@ func OpenData(ctx context.Context, cfg Config) (*Data, error) {
 	if err != nil {
 		return nil, err
 	}
-	// The server records its public URL so that certificates the CLI
-	// issues (certd order approve) name the same locations.
-	if cfg.PublicURL != "" {
-		err = db.PutSetting(ctx, settingPublicURL, cfg.PublicURL)
-	} else {
-		cfg.PublicURL, err = db.Setting(ctx, settingPublicURL)
-		if errors.Is(err, store.ErrNotFound) {
-			cfg.PublicURL, err = "https://"+DefaultListenAddr, nil
-		}
-	}
-	if err != nil {
+	if err := syncSettings(ctx, db, &cfg); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -148,6 +149,33 @@ func OpenData(ctx context.Context, cfg Config) (*Data, error) {
 		}),
 		Accounts: account.New(db, cfg.Now),
 	}, nil
+}
+
+// syncSettings records the server's issuance settings, or, for the CLI
+// (which passes none), reads what the server recorded, so that
+// certificates that `certd order approve` issues match the server's.
+func syncSettings(ctx context.Context, db *sqlite.DB, cfg *Config) error {
+	if cfg.PublicURL != "" {
+		if err := db.PutSetting(ctx, settingPublicURL, cfg.PublicURL); err != nil {
+			return err
+		}
+		return db.PutSetting(ctx, settingMaxDays, strconv.Itoa(cfg.MaxLifetimeDays))
+	}
+	v, err := db.Setting(ctx, settingPublicURL)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		cfg.PublicURL = "https://" + DefaultListenAddr
+	case err != nil:
+		return err
+	default:
+		cfg.PublicURL = v
+	}
+	if v, err := db.Setting(ctx, settingMaxDays); err == nil {
+		cfg.MaxLifetimeDays, _ = strconv.Atoi(v)
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	return nil
 }
 
 // Server is a running certd.

@@ -1,0 +1,382 @@
+package main_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/certd/certd/client"
+	"github.com/certd/certd/internal/testutil"
+)
+
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "certd-bin-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binary = filepath.Join(dir, "certd")
+	build := exec.Command("go", "build", "-o", binary, ".")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "build certd:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// daemon is `certd serve` running as a child process.
+type daemon struct {
+	cmd    *exec.Cmd
+	url    string
+	out    *bytes.Buffer
+	stderr *bytes.Buffer
+	lines  chan string
+}
+
+var listening = regexp.MustCompile(`listening on (\S+)`)
+
+func serve(t *testing.T, dataDir string, args ...string) *daemon {
+	t.Helper()
+	cmd := exec.Command(binary, append([]string{"serve", "--data", dataDir, "--listen", "127.0.0.1:0"}, args...)...)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &daemon{cmd: cmd, out: &bytes.Buffer{}, stderr: &bytes.Buffer{}, lines: make(chan string, 100)}
+	cmd.Stderr = d.stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			d.lines <- sc.Text()
+		}
+		close(d.lines)
+	}()
+	deadline := time.After(30 * time.Second)
+	for d.url == "" {
+		select {
+		case line, ok := <-d.lines:
+			if !ok {
+				t.Fatalf("certd serve exited early:\n%s\n%s", d.out, d.stderr)
+			}
+			d.out.WriteString(line + "\n")
+			if m := listening.FindStringSubmatch(line); m != nil {
+				d.url = m[1]
+			}
+		case <-deadline:
+			t.Fatalf("certd serve did not start:\n%s\n%s", d.out, d.stderr)
+		}
+	}
+	t.Cleanup(func() { d.stop(t) })
+	return d
+}
+
+func (d *daemon) stop(t *testing.T) error {
+	if d.cmd.ProcessState != nil {
+		return nil
+	}
+	_ = d.cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan error, 1)
+	go func() { done <- d.cmd.Wait() }()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(30 * time.Second):
+		_ = d.cmd.Process.Kill()
+		t.Errorf("certd did not stop on SIGTERM")
+		return <-done
+	}
+}
+
+func run(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	if err != nil {
+		return out.String() + errb.String(), err
+	}
+	return out.String(), nil
+}
+
+func httpsClient(t *testing.T, dataDir string) *http.Client {
+	t.Helper()
+	pemData, err := os.ReadFile(filepath.Join(dataDir, "ca", "root.crt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pemData) {
+		t.Fatal("root.crt holds no certificate")
+	}
+	return &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+}
+
+func sampleOrder(csr string) client.OrderSSLRequest {
+	return client.OrderSSLRequest{
+		CSR: csr, Validity: 1, CommonName: "www.example.com", SANs: []string{"a.example.com"}, ServerType: 2,
+		OrgName: "Tampa Bay Cray LLC", OrgAddr1: "1234 Sesame Street", OrgCity: "Tampa", OrgState: "FL", OrgZip: "33615", OrgCountry: "US",
+		OrgContactFirstName: "Joe", OrgContactLastName: "Bloggs", OrgContactEmail: "joe@example.com", OrgContactTelephone: "555-123-1234",
+	}
+}
+
+// TestServeZeroConfig is README's walk-through: the first start creates
+// everything, prints the bootstrap credentials, and an order placed over
+// HTTPS waits for `certd order approve`, run while the server runs.
+func TestServeZeroConfig(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "certd-data")
+	d := serve(t, data)
+	if !strings.HasPrefix(d.url, "https://127.0.0.1:") {
+		t.Fatalf("url = %q", d.url)
+	}
+	// The credentials lines follow the listening line's predecessors.
+	out := d.out.String()
+	if !strings.Contains(out, "root certificate: "+filepath.Join(data, "ca", "root.crt")) {
+		t.Errorf("no root path in output:\n%s", out)
+	}
+	var creds struct {
+		AccountID string `json:"account_id"`
+		APIKey    string `json:"api_key"`
+	}
+	b, err := os.ReadFile(filepath.Join(data, "bootstrap-account.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &creds); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, creds.APIKey) || !strings.Contains(out, creds.AccountID) {
+		t.Errorf("bootstrap credentials not printed:\n%s", out)
+	}
+	if strings.Contains(d.stderr.String(), creds.APIKey) {
+		t.Error("API key written to the log")
+	}
+	checkModes(t, data)
+
+	c := client.New(d.url, creds.AccountID, creds.APIKey)
+	c.HTTPClient = httpsClient(t, data)
+	ctx := context.Background()
+	id, err := c.OrderSSL(ctx, sampleOrder(testutil.CSR(t, testutil.Key(t, "p256"), "www.example.com")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Certificate(ctx, id); !client.HasCode(err, "cert_unavailable_processing") {
+		t.Fatalf("certificate before approval: %v", err)
+	}
+	// A second account, created by the CLI while the server runs.
+	acct, err := run(t, "account", "create", "--data", data, "--name", "second", "--json")
+	if err != nil {
+		t.Fatalf("account create: %v\n%s", err, acct)
+	}
+	var second struct {
+		AccountID string `json:"account_id"`
+		APIKey    string `json:"api_key"`
+	}
+	if err := json.Unmarshal([]byte(acct), &second); err != nil || second.AccountID == "" || second.APIKey == "" {
+		t.Fatalf("account create --json printed %q (%v)", acct, err)
+	}
+	c2 := client.New(d.url, second.AccountID, second.APIKey)
+	c2.HTTPClient = c.HTTPClient
+	if _, err := c2.Order(ctx, id); !client.HasCode(err, "not_found") {
+		t.Fatalf("second account sees the first's order: %v", err)
+	}
+
+	msg, err := run(t, "order", "approve", id, "--data", data)
+	if err != nil {
+		t.Fatalf("order approve: %v\n%s", err, msg)
+	}
+	cert, err := c.Certificate(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	testutil.OpenSSLVerify(t, cert.Certs.Certificate, cert.Certs.Intermediate, cert.Certs.Root)
+	block, _ := pem.Decode([]byte(cert.Certs.Certificate))
+	leaf, err := x509.ParseCertificate(block.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := d.url + "/ca/intermediate.crt"; leaf.IssuingCertificateURL[0] != want {
+		t.Errorf("certificate approved by the CLI names %v, want %s", leaf.IssuingCertificateURL, want)
+	}
+	if msg, err := run(t, "order", "approve", id, "--data", data); err == nil {
+		t.Fatalf("approving twice succeeded: %s", msg)
+	}
+	if msg, err := run(t, "order", "approve", "nope", "--data", data); err == nil {
+		t.Fatalf("approving a bad id succeeded: %s", msg)
+	}
+
+	// A restart reuses the data folder: same root, old credentials work,
+	// and the API key is not printed again.
+	rootBefore, _ := os.ReadFile(filepath.Join(data, "ca", "root.crt"))
+	if err := d.stop(t); err != nil {
+		t.Fatalf("stop: %v\n%s", err, d.stderr)
+	}
+	d2 := serve(t, data)
+	for line := range drain(d2.lines) {
+		d2.out.WriteString(line)
+	}
+	if strings.Contains(d2.out.String(), creds.APIKey) {
+		t.Error("API key printed again on restart")
+	}
+	rootAfter, _ := os.ReadFile(filepath.Join(data, "ca", "root.crt"))
+	if !bytes.Equal(rootBefore, rootAfter) {
+		t.Error("root certificate changed on restart")
+	}
+	c.BaseURL = d2.url
+	if _, err := c.Certificate(ctx, id); err != nil {
+		t.Fatalf("after restart: %v", err)
+	}
+}
+
+func drain(ch chan string) chan string {
+	out := make(chan string)
+	go func() {
+		defer close(out)
+		timeout := time.After(200 * time.Millisecond)
+		for {
+			select {
+			case l, ok := <-ch:
+				if !ok {
+					return
+				}
+				out <- l
+			case <-timeout:
+				return
+			}
+		}
+	}()
+	return out
+}
+
+func checkModes(t *testing.T, data string) {
+	t.Helper()
+	for _, f := range []string{"ca/root.key", "ca/intermediate.key", "tls/server.key", "bootstrap-account.json", "certd.db"} {
+		fi, err := os.Stat(filepath.Join(data, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s has mode %v, want 0600", f, fi.Mode().Perm())
+		}
+	}
+}
+
+func TestSandboxHTTP(t *testing.T) {
+	data := t.TempDir()
+	d := serve(t, data, "--sandbox", "--http")
+	if !strings.HasPrefix(d.url, "http://") {
+		t.Fatalf("url = %q", d.url)
+	}
+	if !strings.Contains(d.out.String(), "SANDBOX") {
+		t.Errorf("sandbox mode not announced:\n%s", d.out)
+	}
+	acct, err := run(t, "account", "create", "--data", data, "--json")
+	if err != nil {
+		t.Fatal(err, acct)
+	}
+	var creds struct {
+		AccountID string `json:"account_id"`
+		APIKey    string `json:"api_key"`
+	}
+	if err := json.Unmarshal([]byte(acct), &creds); err != nil {
+		t.Fatal(err)
+	}
+	c := client.New(d.url, creds.AccountID, creds.APIKey)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	id, err := c.OrderSSL(ctx, sampleOrder(testutil.CSR(t, testutil.Key(t, "p256"), "www.example.com")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := c.WaitForCertificate(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	testutil.OpenSSLVerify(t, cert.Certs.Certificate, cert.Certs.Intermediate, cert.Certs.Root)
+}
+
+func TestRSAHierarchy(t *testing.T) {
+	data := t.TempDir()
+	d := serve(t, data, "--sandbox", "--http", "--ca-key-type", "rsa")
+	b, err := os.ReadFile(filepath.Join(data, "ca", "intermediate.crt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, _ := pem.Decode(b)
+	inter, err := x509.ParseCertificate(block.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inter.PublicKeyAlgorithm != x509.RSA || inter.SignatureAlgorithm != x509.SHA256WithRSA {
+		t.Fatalf("intermediate = %v / %v", inter.PublicKeyAlgorithm, inter.SignatureAlgorithm)
+	}
+	resp, err := http.Get(d.url + "/ca/intermediate.crt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !bytes.Equal(der, inter.Raw) {
+		t.Error("AIA location does not serve the intermediate")
+	}
+}
+
+func TestBadFlags(t *testing.T) {
+	tests := [][]string{
+		{"serve", "--ca-key-type", "dsa", "--data", t.TempDir(), "--listen", "127.0.0.1:0"},
+		{"serve", "--listen", "not an address", "--data", t.TempDir()},
+		{"order", "approve"},
+		{"order", "approve", "1", "--data", filepath.Join(t.TempDir(), "missing")},
+		{"account", "create", "--data", filepath.Join(t.TempDir(), "missing")},
+		{"nonsense"},
+	}
+	for _, args := range tests {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			out, err := run(t, args...)
+			if err == nil {
+				t.Fatalf("succeeded: %s", out)
+			}
+			if !strings.Contains(out, "certd") && !strings.Contains(out, "Error") && !strings.Contains(out, "unknown") {
+				t.Errorf("unclear message: %s", out)
+			}
+		})
+	}
+}
+
+func TestKeyPermissionsRefused(t *testing.T) {
+	data := t.TempDir()
+	d := serve(t, data, "--http")
+	if err := d.stop(t); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(filepath.Join(data, "ca", "intermediate.key"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := run(t, "serve", "--data", data, "--listen", "127.0.0.1:0", "--http")
+	if err == nil || !strings.Contains(out, "permissions") {
+		t.Fatalf("served with a world-readable key: %v %s", err, out)
+	}
+}
