@@ -7,10 +7,12 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/x509"
+	"encoding/hex"
 	"encoding/pem"
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/big"
 	"strings"
 	"time"
 
@@ -340,7 +342,7 @@ func (s *Service) signRecorded(ctx context.Context, req ca.Request, orderID int6
 		if err != nil {
 			return nil, err
 		}
-		serial = strings.ToUpper(p.Serial.Text(16))
+		serial = SerialText(p.Serial)
 		err = s.store.ReserveCertificate(ctx, store.Certificate{
 			Serial: serial, OrderID: orderID, LintDER: p.LintDER,
 			NotBefore: p.NotBefore, NotAfter: p.NotAfter, CreatedAt: req.Now,
@@ -365,6 +367,13 @@ func (s *Service) signRecorded(ctx context.Context, req ca.Request, orderID int6
 		return nil, fmt.Errorf("store issued certificate %s: %w", serial, err)
 	}
 	return der, nil
+}
+
+// SerialText renders a serial as the v1 API does: the upper-case hex of its
+// DER content octets, so a leading zero nibble is kept
+// ("07C2EDE40FEEA2AA03C0615F32D3A26D").
+func SerialText(n *big.Int) string {
+	return strings.ToUpper(hex.EncodeToString(n.Bytes()))
 }
 
 // IssueSelf issues a certificate for certd's own use (its TLS listener),

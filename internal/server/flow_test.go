@@ -7,6 +7,7 @@ import (
 	"encoding/asn1"
 	"encoding/xml"
 	"errors"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -95,7 +96,7 @@ func TestOrderFlowJSON(t *testing.T) {
 	}
 	leaf := verifyChain(t, certs["certificate"].(string), certs["intermediate"].(string), certs["root"].(string), "www.example.com")
 	serial := m["serial"].(string)
-	if serial != strings.ToUpper(leaf.SerialNumber.Text(16)) || serial != strings.ToUpper(serial) {
+	if serial != fmt.Sprintf("%X", leaf.SerialNumber.Bytes()) || len(serial) != 32 {
 		t.Errorf("serial %q does not match certificate %X", serial, leaf.SerialNumber)
 	}
 	checkLeaf(t, leaf, e, []string{"www.example.com", "a.example.com", "b.example.com"})

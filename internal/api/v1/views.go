@@ -39,6 +39,21 @@ func (l list) MarshalXML(e *xml.Encoder, start xml.StartElement) error {
 	return e.EncodeToken(start.End())
 }
 
+// optionalID is an id that may be absent: null in JSON, an empty element
+// in XML, so that the key is always present.
+type optionalID string
+
+func (o optionalID) MarshalJSON() ([]byte, error) {
+	if o == "" {
+		return []byte("null"), nil
+	}
+	return json.Marshal(string(o))
+}
+
+func (o optionalID) MarshalXML(e *xml.Encoder, start xml.StartElement) error {
+	return e.EncodeElement(string(o), start)
+}
+
 func sans(names []string) list { return list{items: names, item: "san"} }
 
 // FormatOrderID renders an order id as the samples do: eight digits,
@@ -74,7 +89,7 @@ type certificateDetails struct {
 	ServerTypeName string  `json:"server_type_name" xml:"server_type_name"`
 	SiteSealToken  string  `json:"site_seal_token" xml:"site_seal_token"`
 	IsRenewal      bool    `json:"is_renewal" xml:"is_renewal"`
-	RenewedOrderID *string `json:"renewed_order_id" xml:"renewed_order_id"`
+	RenewedOrderID optionalID `json:"renewed_order_id" xml:"renewed_order_id"`
 	BusinessUnit   string  `json:"business_unit" xml:"business_unit"`
 }
 

@@ -1,0 +1,320 @@
+// Package storetest is the contract every store.Store implementation must
+// pass. An engine's own test calls Run with a function that opens a fresh,
+// empty store.
+package storetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/certd/certd/internal/store"
+)
+
+// Run runs the contract tests against stores made by open.
+func Run(t *testing.T, open func(t *testing.T) store.Store) {
+	tests := []struct {
+		name string
+		fn   func(*testing.T, store.Store)
+	}{
+		{"accounts", testAccounts},
+		{"api keys unique", testAPIKeysUnique},
+		{"order round trip", testOrderRoundTrip},
+		{"order not found", testOrderNotFound},
+		{"order optimistic update", testOrderOptimistic},
+		{"concurrent updates of one order", testConcurrentUpdates},
+		{"order ids increase", testOrderIDs},
+		{"certificate reserve and complete", testCertificates},
+		{"serials are unique", testSerialUnique},
+		{"complete issuance is atomic", testCompleteAtomic},
+		{"settings", testSettings},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.fn(t, open(t))
+		})
+	}
+}
+
+var now = time.Date(2026, 11, 29, 12, 0, 0, 123456789, time.UTC)
+
+func mustAccount(t *testing.T, s store.Store) store.Account {
+	t.Helper()
+	a, err := s.CreateAccount(context.Background(), "acme", now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+func testAccounts(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	a := mustAccount(t, s)
+	if a.ID <= 0 || a.Name != "acme" {
+		t.Fatalf("account = %+v", a)
+	}
+	got, err := s.GetAccount(ctx, a.ID)
+	if err != nil || got.Name != "acme" || !got.CreatedAt.Equal(now) {
+		t.Fatalf("GetAccount = %+v, %v", got, err)
+	}
+	if _, err := s.GetAccount(ctx, a.ID+1000); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("missing account: %v", err)
+	}
+	k, err := s.CreateAPIKey(ctx, store.APIKey{AccountID: a.ID, Hash: []byte("h1"), Role: "admin", CreatedAt: now})
+	if err != nil || k.ID == 0 {
+		t.Fatalf("CreateAPIKey = %+v, %v", k, err)
+	}
+	if _, err := s.CreateAPIKey(ctx, store.APIKey{AccountID: a.ID, Hash: []byte("h2"), Role: "viewer", CreatedAt: now, RevokedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	keys, err := s.APIKeys(ctx, a.ID)
+	if err != nil || len(keys) != 2 || string(keys[0].Hash) != "h1" || !keys[0].RevokedAt.IsZero() || keys[1].RevokedAt.IsZero() {
+		t.Fatalf("APIKeys = %+v, %v", keys, err)
+	}
+	if keys, err := s.APIKeys(ctx, a.ID+1000); err != nil || len(keys) != 0 {
+		t.Fatalf("keys of a missing account = %v, %v", keys, err)
+	}
+}
+
+func testAPIKeysUnique(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	a := mustAccount(t, s)
+	if _, err := s.CreateAPIKey(ctx, store.APIKey{AccountID: a.ID, Hash: []byte("same"), Role: "admin", CreatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CreateAPIKey(ctx, store.APIKey{AccountID: a.ID, Hash: []byte("same"), Role: "admin", CreatedAt: now}); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("duplicate key hash: %v", err)
+	}
+}
+
+func sampleOrder(accountID int64) *store.Order {
+	return &store.Order{
+		AccountID: accountID, Product: "ssl", Status: store.StatusPendingIssuance, ValidityYears: 2,
+		CommonName: "www.example.com", SANs: []string{"www.example.com", "a.example.com"}, ServerType: 2,
+		SignatureHash: "sha256", EV: true, CSR: "-----BEGIN CERTIFICATE REQUEST-----\n...\n",
+		Contact:       store.Contact{OrgName: "Tampa Bay Cray LLC", OrgCountry: "us", Email: "joe@example.com"},
+		SiteSealToken: "ABCDEFGH", CreatedAt: now, UpdatedAt: now,
+	}
+}
+
+func testOrderRoundTrip(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	a := mustAccount(t, s)
+	o := sampleOrder(a.ID)
+	if err := s.CreateOrder(ctx, o); err != nil {
+		t.Fatal(err)
+	}
+	if o.ID <= 0 || o.Version != 1 {
+		t.Fatalf("created order id %d version %d", o.ID, o.Version)
+	}
+	got, err := s.GetOrder(ctx, o.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(got.SANs) != fmt.Sprint(o.SANs) || got.Contact != o.Contact || !got.EV || got.Pending != nil ||
+		!got.CreatedAt.Equal(now) || !got.ValidFrom.IsZero() || got.CertSerial != "" || got.Version != 1 {
+		t.Fatalf("round trip: got %+v", got)
+	}
+	got.Pending = &store.Reissue{CommonName: "www.example.com", SANs: []string{"b.example.com"}, RequestedAt: now}
+	got.ValidFrom, got.ValidTill = now, now.AddDate(2, 0, 0)
+	if err := s.UpdateOrder(ctx, &got); err != nil {
+		t.Fatal(err)
+	}
+	again, err := s.GetOrder(ctx, o.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Pending == nil || again.Pending.SANs[0] != "b.example.com" || !again.ValidTill.Equal(now.AddDate(2, 0, 0)) || again.Version != 2 {
+		t.Fatalf("after update: %+v", again)
+	}
+}
+
+func testOrderNotFound(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	if _, err := s.GetOrder(ctx, 424242); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("GetOrder missing: %v", err)
+	}
+	o := sampleOrder(mustAccount(t, s).ID)
+	o.ID, o.Version = 424242, 1
+	if err := s.UpdateOrder(ctx, o); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("UpdateOrder missing: %v", err)
+	}
+}
+
+func testOrderOptimistic(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	o := sampleOrder(mustAccount(t, s).ID)
+	if err := s.CreateOrder(ctx, o); err != nil {
+		t.Fatal(err)
+	}
+	a, _ := s.GetOrder(ctx, o.ID)
+	b, _ := s.GetOrder(ctx, o.ID)
+	a.Status = store.StatusIssued
+	if err := s.UpdateOrder(ctx, &a); err != nil {
+		t.Fatal(err)
+	}
+	b.CommonName = "stale.example.com"
+	if err := s.UpdateOrder(ctx, &b); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("stale update: %v", err)
+	}
+	got, _ := s.GetOrder(ctx, o.ID)
+	if got.CommonName != "www.example.com" || got.Status != store.StatusIssued {
+		t.Fatalf("stale update changed the order: %+v", got)
+	}
+}
+
+func testConcurrentUpdates(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	o := sampleOrder(mustAccount(t, s).ID)
+	if err := s.CreateOrder(ctx, o); err != nil {
+		t.Fatal(err)
+	}
+	const n = 8
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	wins := 0
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			c := *o
+			c.CommonName = fmt.Sprintf("w%d.example.com", i)
+			err := s.UpdateOrder(ctx, &c)
+			if err == nil {
+				mu.Lock()
+				wins++
+				mu.Unlock()
+			} else if !errors.Is(err, store.ErrConflict) {
+				t.Errorf("update %d: %v", i, err)
+			}
+		}(i)
+	}
+	wg.Wait()
+	if wins != 1 {
+		t.Fatalf("%d concurrent updates of version 1 won, want exactly 1", wins)
+	}
+	got, _ := s.GetOrder(ctx, o.ID)
+	if got.Version != 2 {
+		t.Fatalf("version = %d", got.Version)
+	}
+}
+
+func testOrderIDs(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	a := mustAccount(t, s)
+	var last int64
+	for i := 0; i < 5; i++ {
+		o := sampleOrder(a.ID)
+		if err := s.CreateOrder(ctx, o); err != nil {
+			t.Fatal(err)
+		}
+		if o.ID <= last {
+			t.Fatalf("order id %d after %d", o.ID, last)
+		}
+		last = o.ID
+	}
+}
+
+func testCertificates(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	o := sampleOrder(mustAccount(t, s).ID)
+	if err := s.CreateOrder(ctx, o); err != nil {
+		t.Fatal(err)
+	}
+	c := store.Certificate{Serial: "0A1B", OrderID: o.ID, LintDER: []byte("lint"), NotBefore: now, NotAfter: now.Add(time.Hour), CreatedAt: now}
+	if err := s.ReserveCertificate(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.GetCertificate(ctx, "0A1B")
+	if err != nil || got.Status != store.CertReserved || string(got.LintDER) != "lint" || len(got.DER) != 0 || got.OrderID != o.ID {
+		t.Fatalf("reserved = %+v, %v", got, err)
+	}
+	o.Status, o.CertSerial = store.StatusIssued, "0A1B"
+	if err := s.CompleteIssuance(ctx, "0A1B", []byte("der"), now, o); err != nil {
+		t.Fatal(err)
+	}
+	if o.Version != 2 {
+		t.Fatalf("order version after issuance = %d", o.Version)
+	}
+	got, _ = s.GetCertificate(ctx, "0A1B")
+	if got.Status != store.CertIssued || string(got.DER) != "der" || !got.IssuedAt.Equal(now) {
+		t.Fatalf("issued = %+v", got)
+	}
+	stored, _ := s.GetOrder(ctx, o.ID)
+	if stored.CertSerial != "0A1B" || stored.Status != store.StatusIssued {
+		t.Fatalf("order after issuance = %+v", stored)
+	}
+	if err := s.CompleteIssuance(ctx, "0A1B", []byte("again"), now, nil); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("completing twice: %v", err)
+	}
+	if _, err := s.GetCertificate(ctx, "FFFF"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("missing certificate: %v", err)
+	}
+	// Certificates of certd's own have no order.
+	if err := s.ReserveCertificate(ctx, store.Certificate{Serial: "0C", LintDER: []byte("l"), NotBefore: now, NotAfter: now, CreatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CompleteIssuance(ctx, "0C", []byte("d"), now, nil); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func testSerialUnique(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	c := store.Certificate{Serial: "ABCD", LintDER: []byte("x"), NotBefore: now, NotAfter: now, CreatedAt: now}
+	if err := s.ReserveCertificate(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ReserveCertificate(ctx, c); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("duplicate serial: %v", err)
+	}
+}
+
+func testCompleteAtomic(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	o := sampleOrder(mustAccount(t, s).ID)
+	if err := s.CreateOrder(ctx, o); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ReserveCertificate(ctx, store.Certificate{Serial: "01", OrderID: o.ID, LintDER: []byte("x"), NotBefore: now, NotAfter: now, CreatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	stale := *o
+	fresh := *o
+	if err := s.UpdateOrder(ctx, &fresh); err != nil {
+		t.Fatal(err)
+	}
+	stale.Status, stale.CertSerial = store.StatusIssued, "01"
+	if err := s.CompleteIssuance(ctx, "01", []byte("der"), now, &stale); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("issuance onto a stale order: %v", err)
+	}
+	if stale.Version != o.Version {
+		t.Fatalf("failed issuance changed the caller's version to %d", stale.Version)
+	}
+	got, _ := s.GetCertificate(ctx, "01")
+	if got.Status != store.CertReserved || len(got.DER) != 0 {
+		t.Fatalf("certificate half-written: %+v", got)
+	}
+	ord, _ := s.GetOrder(ctx, o.ID)
+	if ord.CertSerial != "" {
+		t.Fatalf("order half-written: %+v", ord)
+	}
+}
+
+func testSettings(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	if _, err := s.Setting(ctx, "x"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("missing setting: %v", err)
+	}
+	for _, v := range []string{"one", "two"} {
+		if err := s.PutSetting(ctx, "x", v); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := s.Setting(ctx, "x"); err != nil || got != v {
+			t.Fatalf("Setting = %q, %v; want %q", got, err, v)
+		}
+	}
+}
