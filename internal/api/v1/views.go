@@ -75,22 +75,22 @@ type orderCreated struct {
 }
 
 type certificateDetails struct {
-	OrderID        string  `json:"order_id" xml:"order_id"`
-	Status         string  `json:"status" xml:"status"`
-	ProductName    string  `json:"product_name" xml:"product_name"`
-	Validity       string  `json:"validity" xml:"validity"`
-	OrgUnit        string  `json:"org_unit" xml:"org_unit"`
-	CommonName     string  `json:"common_name" xml:"common_name"`
-	SANs           list    `json:"sans" xml:"sans"`
-	OrderDate      string  `json:"order_date" xml:"order_date"`
-	ValidFrom      string  `json:"valid_from" xml:"valid_from"`
-	ValidTill      string  `json:"valid_till" xml:"valid_till"`
-	ServerType     string  `json:"server_type" xml:"server_type"`
-	ServerTypeName string  `json:"server_type_name" xml:"server_type_name"`
-	SiteSealToken  string  `json:"site_seal_token" xml:"site_seal_token"`
-	IsRenewal      bool    `json:"is_renewal" xml:"is_renewal"`
+	OrderID        string     `json:"order_id" xml:"order_id"`
+	Status         string     `json:"status" xml:"status"`
+	ProductName    string     `json:"product_name" xml:"product_name"`
+	Validity       string     `json:"validity" xml:"validity"`
+	OrgUnit        string     `json:"org_unit" xml:"org_unit"`
+	CommonName     string     `json:"common_name" xml:"common_name"`
+	SANs           list       `json:"sans" xml:"sans"`
+	OrderDate      string     `json:"order_date" xml:"order_date"`
+	ValidFrom      string     `json:"valid_from" xml:"valid_from"`
+	ValidTill      string     `json:"valid_till" xml:"valid_till"`
+	ServerType     string     `json:"server_type" xml:"server_type"`
+	ServerTypeName string     `json:"server_type_name" xml:"server_type_name"`
+	SiteSealToken  string     `json:"site_seal_token" xml:"site_seal_token"`
+	IsRenewal      bool       `json:"is_renewal" xml:"is_renewal"`
 	RenewedOrderID optionalID `json:"renewed_order_id" xml:"renewed_order_id"`
-	BusinessUnit   string  `json:"business_unit" xml:"business_unit"`
+	BusinessUnit   string     `json:"business_unit" xml:"business_unit"`
 }
 
 type nameSet struct {
