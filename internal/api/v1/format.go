@@ -23,6 +23,13 @@ const (
 	TypeErrorXML  = "application/vnd.digicert.error+xml"
 )
 
+func (f Format) other() Format {
+	if f == XML {
+		return JSON
+	}
+	return XML
+}
+
 func (f Format) bodyType() string {
 	if f == XML {
 		return TypeXML
@@ -70,6 +77,7 @@ func negotiate(accept []string, contentType string) (f Format, ok bool) {
 	fallback, _ := contentTypeFormat(contentType)
 	var qJSON, qXML, qAny float64 = -1, -1, -1
 	seen := false
+	refused := map[Format]bool{}
 	for _, line := range accept {
 		for _, part := range strings.Split(line, ",") {
 			part = strings.TrimSpace(part)
@@ -88,6 +96,9 @@ func negotiate(accept []string, contentType string) (f Format, ok bool) {
 				}
 			}
 			if q <= 0 {
+				if f, known := formatOf(mt); known {
+					refused[f] = true
+				}
 				continue
 			}
 			switch mt {
@@ -110,6 +121,9 @@ func negotiate(accept []string, contentType string) (f Format, ok bool) {
 	case qJSON < 0 && qXML < 0 && qAny < 0:
 		return JSON, false
 	case qJSON < 0 && qXML < 0:
+		if refused[fallback] {
+			return fallback.other(), !refused[fallback.other()]
+		}
 		return fallback, true
 	case qXML > qJSON:
 		return XML, true

@@ -1,0 +1,246 @@
+package ca_test
+
+import (
+	"bytes"
+	"crypto/x509"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/certd/certd/internal/ca"
+	"github.com/certd/certd/internal/testutil"
+)
+
+var issueTime = time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
+
+func openCA(t *testing.T, kt ca.KeyType, maxDays int) (*ca.Authority, string) {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "ca")
+	a, created, err := ca.Open(ca.Options{Dir: dir, KeyType: kt, PublicURL: "https://ca.test", MaxLifetimeDays: maxDays, Now: issueTime})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !created {
+		t.Fatal("first Open did not create the hierarchy")
+	}
+	return a, dir
+}
+
+func TestHierarchy(t *testing.T) {
+	for _, kt := range []ca.KeyType{ca.KeyECDSAP256, ca.KeyRSA3072} {
+		t.Run(string(kt), func(t *testing.T) {
+			a, dir := openCA(t, kt, 0)
+			root, inter := a.Root(), a.Intermediate()
+			if !root.IsCA || !inter.IsCA || inter.MaxPathLen != 0 || !inter.MaxPathLenZero {
+				t.Errorf("CA flags: root %v, intermediate %v pathlen %d", root.IsCA, inter.IsCA, inter.MaxPathLen)
+			}
+			if err := inter.CheckSignatureFrom(root); err != nil {
+				t.Fatal(err)
+			}
+			if len(inter.ExtKeyUsage) != 1 || inter.ExtKeyUsage[0] != x509.ExtKeyUsageServerAuth {
+				t.Errorf("intermediate EKU = %v", inter.ExtKeyUsage)
+			}
+			for _, f := range []string{ca.RootKeyFile, ca.IntermediateKeyFile} {
+				fi, err := os.Stat(filepath.Join(dir, f))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if fi.Mode().Perm() != 0o600 {
+					t.Errorf("%s mode %v", f, fi.Mode().Perm())
+				}
+			}
+			// A second Open loads the same hierarchy.
+			b, created, err := ca.Open(ca.Options{Dir: dir, KeyType: kt, PublicURL: "https://ca.test", Now: issueTime})
+			if err != nil || created {
+				t.Fatalf("reopen: created=%v err=%v", created, err)
+			}
+			if !bytes.Equal(b.Root().Raw, root.Raw) || !bytes.Equal(b.Intermediate().Raw, inter.Raw) {
+				t.Error("reopen produced another hierarchy")
+			}
+		})
+	}
+}
+
+func TestOpenRefusesReadableKey(t *testing.T) {
+	_, dir := openCA(t, ca.KeyECDSAP256, 0)
+	if err := os.Chmod(filepath.Join(dir, ca.IntermediateKeyFile), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err := ca.Open(ca.Options{Dir: dir, PublicURL: "https://ca.test", Now: issueTime})
+	if !errors.Is(err, ca.ErrKeyPermissions) {
+		t.Fatalf("Open with a group-readable key: %v", err)
+	}
+}
+
+func TestOpenRefusesMismatchedKey(t *testing.T) {
+	_, dir := openCA(t, ca.KeyECDSAP256, 0)
+	// Swap in the root key as the intermediate key.
+	rootKey, err := os.ReadFile(filepath.Join(dir, ca.RootKeyFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, ca.IntermediateKeyFile), rootKey, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := ca.Open(ca.Options{Dir: dir, PublicURL: "https://ca.test", Now: issueTime}); err == nil {
+		t.Fatal("Open accepted an intermediate key that does not match its certificate")
+	}
+}
+
+func TestParseKeyType(t *testing.T) {
+	for in, want := range map[string]ca.KeyType{"": ca.KeyECDSAP256, "ecdsa": ca.KeyECDSAP256, "rsa": ca.KeyRSA3072, "rsa4096": ca.KeyRSA4096} {
+		if got, err := ca.ParseKeyType(in); err != nil || got != want {
+			t.Errorf("ParseKeyType(%q) = %v, %v", in, got, err)
+		}
+	}
+	if _, err := ca.ParseKeyType("dsa"); err == nil {
+		t.Error("ParseKeyType(dsa) succeeded")
+	}
+}
+
+func TestMaxLifetimeDays(t *testing.T) {
+	tests := []struct {
+		date string
+		days int
+	}{
+		{"2025-06-01T00:00:00Z", 398},
+		{"2026-03-14T23:59:59Z", 398},
+		{"2026-03-15T00:00:00Z", 200},
+		{"2026-11-29T00:00:00Z", 200},
+		{"2027-03-14T23:59:59Z", 200},
+		{"2027-03-15T00:00:00Z", 100},
+		{"2029-03-14T23:59:59Z", 100},
+		{"2029-03-15T00:00:00Z", 47},
+		{"2035-01-01T00:00:00Z", 47},
+	}
+	for _, tt := range tests {
+		t.Run(tt.date, func(t *testing.T) {
+			d, err := time.Parse(time.RFC3339, tt.date)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := ca.MaxLifetimeDays(d); got != tt.days {
+				t.Fatalf("MaxLifetimeDays(%s) = %d, want %d", tt.date, got, tt.days)
+			}
+		})
+	}
+}
+
+func TestPrepareAndSign(t *testing.T) {
+	tests := []struct {
+		name     string
+		kt       ca.KeyType
+		key      string
+		maxDays  int
+		limit    time.Time
+		wantDays float64
+		ku       x509.KeyUsage
+	}{
+		{"ecdsa ca, ecdsa key", ca.KeyECDSAP256, "p256", 0, time.Time{}, 200, x509.KeyUsageDigitalSignature},
+		{"ecdsa ca, rsa key", ca.KeyECDSAP256, "rsa2048", 0, time.Time{}, 200, x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment},
+		{"rsa ca", ca.KeyRSA3072, "p384", 0, time.Time{}, 200, x509.KeyUsageDigitalSignature},
+		{"operator cap", ca.KeyECDSAP256, "p256", 30, time.Time{}, 30, x509.KeyUsageDigitalSignature},
+		{"operator cap above the BRs", ca.KeyECDSAP256, "p256", 500, time.Time{}, 200, x509.KeyUsageDigitalSignature},
+		{"order term ends sooner", ca.KeyECDSAP256, "p256", 0, issueTime.Add(10 * 24 * time.Hour), 10 + 1.0/24, x509.KeyUsageDigitalSignature},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a, _ := openCA(t, tt.kt, tt.maxDays)
+			key := testutil.Key(t, tt.key)
+			p, err := a.Prepare(ca.Request{
+				PublicKey: key.Public(), CommonName: "www.example.com", DNSNames: []string{"www.example.com"},
+				Organization: "Org", Country: "us", Now: issueTime, NotAfterLimit: tt.limit,
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			lint, err := x509.ParseCertificate(p.LintDER)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if lint.CheckSignatureFrom(a.Intermediate()) == nil {
+				t.Fatal("the lint certificate verifies under the real intermediate")
+			}
+			der, err := a.Sign(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cert, err := x509.ParseCertificate(der)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := cert.CheckSignatureFrom(a.Intermediate()); err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(cert.RawTBSCertificate, lint.RawTBSCertificate) {
+				t.Fatal("signed and lint certificates differ")
+			}
+			if cert.SerialNumber.Cmp(p.Serial) != 0 || cert.Subject.Country[0] != "US" {
+				t.Errorf("serial %x country %v", cert.SerialNumber, cert.Subject.Country)
+			}
+			days := (cert.NotAfter.Sub(cert.NotBefore) + time.Second).Hours() / 24
+			if days > tt.wantDays+0.001 || days < tt.wantDays-0.001 {
+				t.Errorf("lifetime %.4f days, want %.4f", days, tt.wantDays)
+			}
+			if cert.KeyUsage != tt.ku {
+				t.Errorf("key usage %v, want %v", cert.KeyUsage, tt.ku)
+			}
+		})
+	}
+}
+
+func TestPrepareRefuses(t *testing.T) {
+	a, _ := openCA(t, ca.KeyECDSAP256, 0)
+	key := testutil.Key(t, "p256").Public()
+	tests := []struct {
+		name string
+		req  ca.Request
+	}{
+		{"no key", ca.Request{DNSNames: []string{"a.example.com"}, Now: issueTime}},
+		{"no names", ca.Request{PublicKey: key, Now: issueTime}},
+		{"term over", ca.Request{PublicKey: key, DNSNames: []string{"a.example.com"}, Now: issueTime, NotAfterLimit: issueTime.Add(-time.Hour)}},
+		{"unsupported key", ca.Request{PublicKey: "key", DNSNames: []string{"a.example.com"}, Now: issueTime}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := a.Prepare(tt.req); err == nil {
+				t.Fatal("Prepare accepted it")
+			}
+		})
+	}
+}
+
+func TestNewSerial(t *testing.T) {
+	seen := map[string]bool{}
+	for i := 0; i < 1000; i++ {
+		s := ca.NewSerial()
+		if s.Sign() <= 0 || s.BitLen() < 120 || len(s.Bytes()) != 16 {
+			t.Fatalf("serial %x", s)
+		}
+		if seen[s.String()] {
+			t.Fatal("repeated serial")
+		}
+		seen[s.String()] = true
+	}
+}
+
+func TestPKCS7(t *testing.T) {
+	a, _ := openCA(t, ca.KeyECDSAP256, 0)
+	p7, err := ca.PKCS7PEM(a.Intermediate().Raw, a.Root().Raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !testutil.HaveOpenSSL() {
+		t.Skip("openssl not installed")
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "p7.pem"), []byte(p7), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out := testutil.OpenSSL(t, dir, "pkcs7", "-in", "p7.pem", "-print_certs", "-noout")
+	if !bytes.Contains([]byte(out), []byte("certd Root CA")) || !bytes.Contains([]byte(out), []byte("certd Issuing CA")) {
+		t.Fatalf("pkcs7 content: %s", out)
+	}
+}
