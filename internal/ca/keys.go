@@ -39,7 +39,7 @@ func ParseKeyType(s string) (KeyType, error) {
 
 func generateKey(t KeyType) (crypto.Signer, error) {
 	switch t {
-	case KeyECDSAP256:
+	case KeyECDSAP256, "":
 		return ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	case KeyRSA3072:
 		return rsa.GenerateKey(rand.Reader, 3072)

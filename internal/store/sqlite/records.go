@@ -281,3 +281,23 @@ func (db *DB) PutSetting(ctx context.Context, key, value string) error {
 		ON CONFLICT (key) DO UPDATE SET value = excluded.value`, key, value)
 	return err
 }
+
+// SerialsInState lists the serials whose record is in the given state,
+// oldest first: with CertReserved, the certificates that may have been
+// signed but whose issuance was never completed (after a crash).
+func (db *DB) SerialsInState(ctx context.Context, state string) ([]string, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT serial FROM certificates WHERE status = ? ORDER BY created_at, serial`, state)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var serials []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, err
+		}
+		serials = append(serials, s)
+	}
+	return serials, rows.Err()
+}
