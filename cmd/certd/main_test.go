@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -49,8 +50,27 @@ type daemon struct {
 	cmd    *exec.Cmd
 	url    string
 	out    *bytes.Buffer
-	stderr *bytes.Buffer
+	stderr *syncBuffer
 	lines  chan string
+}
+
+// syncBuffer is a bytes.Buffer the child process's stderr copier and the
+// test can use at once.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 var listening = regexp.MustCompile(`listening on (\S+)`)
@@ -62,7 +82,7 @@ func serve(t *testing.T, dataDir string, args ...string) *daemon {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := &daemon{cmd: cmd, out: &bytes.Buffer{}, stderr: &bytes.Buffer{}, lines: make(chan string, 100)}
+	d := &daemon{cmd: cmd, out: &bytes.Buffer{}, stderr: &syncBuffer{}, lines: make(chan string, 100)}
 	cmd.Stderr = d.stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

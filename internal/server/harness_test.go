@@ -1,7 +1,6 @@
 package server_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -17,7 +16,6 @@ import (
 
 	"github.com/certd/certd/client"
 	"github.com/certd/certd/internal/account"
-	"github.com/certd/certd/internal/ca"
 	"github.com/certd/certd/internal/server"
 	"github.com/certd/certd/internal/testutil"
 )
@@ -36,8 +34,10 @@ type env struct {
 }
 
 type envOptions struct {
-	sandbox bool
-	http    bool
+	sandbox           bool
+	http              bool
+	readHeaderTimeout time.Duration
+	readTimeout       time.Duration
 }
 
 func start(t *testing.T, opts envOptions) *env {
@@ -50,6 +50,9 @@ func start(t *testing.T, opts envOptions) *env {
 		HTTP:    opts.http,
 		Sandbox: opts.sandbox,
 		Log:     slog.New(slog.NewTextHandler(io.Discard, nil)),
+
+		ReadHeaderTimeout: opts.readHeaderTimeout,
+		ReadTimeout:       opts.readTimeout,
 	})
 	if err != nil {
 		cancel()
@@ -245,5 +248,3 @@ func parsePEMCert(t *testing.T, s string) *x509.Certificate {
 	return c
 }
 
-var _ = bytes.NewReader
-var _ = ca.PEM
