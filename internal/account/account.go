@@ -101,6 +101,11 @@ func (s *Service) Authenticate(ctx context.Context, accountID, key string) (Prin
 		return Principal{}, fmt.Errorf("authenticate: %w", err)
 	}
 	h := hashKey(key)
+	if len(keys) == 0 {
+		// Compare against a dummy so that an unknown account costs the
+		// same as a wrong key and account ids cannot be found by timing.
+		subtle.ConstantTimeCompare(dummyHash, h)
+	}
 	var found *store.APIKey
 	for i := range keys {
 		// Compare every key, in constant time, without stopping early.
@@ -113,6 +118,8 @@ func (s *Service) Authenticate(ctx context.Context, accountID, key string) (Prin
 	}
 	return Principal{AccountID: id, KeyID: found.ID, Role: found.Role}, nil
 }
+
+var dummyHash = hashKey("certd-dummy-key")
 
 // newKey returns 160 random bits as 32 lower-case base32 characters.
 func newKey() string {

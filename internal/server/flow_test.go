@@ -399,3 +399,46 @@ func TestReissuePendingAndRejected(t *testing.T) {
 		t.Errorf("pending reissue left after issuance: %+v", o.PendingReissue)
 	}
 }
+
+func TestReissueXML(t *testing.T) {
+	e := start(t, envOptions{})
+	id := e.placeOrder(map[string]any{"sans": "a.example.com,x.example.com"})
+	if _, err := e.srv.Data().Orders.Approve(context.Background(), mustID(t, id)); err != nil {
+		t.Fatal(err)
+	}
+	xmlCT := map[string]string{"Content-Type": "application/vnd.digicert.rest-v1+xml"}
+	send := func(sans string) reissueXML {
+		t.Helper()
+		r := e.do(req{method: "REISSUE", path: "/order/" + id, headers: xmlCT,
+			body: `<request><comments>rotate</comments><sans>` + sans + `</sans><csr>` + testutil.CSR(t, testutil.Key(t, "p384"), "www.example.com") + `</csr></request>`})
+		if r.status != 200 || r.header.Get("Content-Type") != "application/vnd.digicert.rest-v1+xml" {
+			t.Fatalf("REISSUE XML = %d %s: %s", r.status, r.header.Get("Content-Type"), r.body)
+		}
+		var v reissueXML
+		if err := xml.Unmarshal(r.body, &v); err != nil {
+			t.Fatalf("%v: %s", err, r.body)
+		}
+		return v
+	}
+	first := send(`<san>a.example.com</san><san>c.example.com</san><san>d.example.com</san>`)
+	if strings.Join(first.Added, ",") != "c.example.com,d.example.com" || strings.Join(first.Dropped, ",") != "x.example.com" || first.Rejected != nil {
+		t.Errorf("first = %+v", first)
+	}
+	second := send(`f.example.com`)
+	if second.Rejected == nil || strings.Join(second.Rejected.SANs, ",") != "a.example.com,c.example.com,d.example.com" {
+		t.Errorf("second = %+v", second)
+	}
+	r := e.do(req{method: "GET", path: "/order/" + id, headers: map[string]string{"Accept": "application/xml"}})
+	if !strings.Contains(string(r.body), "<pending_reissue><common_name>www.example.com</common_name><sans><san>f.example.com</san></sans></pending_reissue>") {
+		t.Errorf("pending reissue in XML: %s", r.body)
+	}
+}
+
+type reissueXML struct {
+	Added    []string `xml:"pending_name_changes>added_names>added_name"`
+	Dropped  []string `xml:"pending_name_changes>dropped_names>dropped_name"`
+	Rejected *struct {
+		CommonName string   `xml:"common_name"`
+		SANs       []string `xml:"sans>san"`
+	} `xml:"rejected_reissue"`
+}

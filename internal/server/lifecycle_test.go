@@ -98,3 +98,38 @@ func TestSlowClientsAreCut(t *testing.T) {
 		})
 	}
 }
+
+// TestExpectContinue sends the headers with Expect: 100-continue, waits
+// for the interim 100 answer, and only then sends the body, as curl does
+// for large bodies.
+func TestExpectContinue(t *testing.T) {
+	e := start(t, envOptions{sandbox: true, http: true})
+	body := orderBody(t, csrFor(t, "www.example.com"), nil)
+	conn, err := net.Dial("tcp", strings.TrimPrefix(e.url, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
+	auth := base64.StdEncoding.EncodeToString([]byte(e.creds.AccountID + ":" + e.creds.APIKey))
+	fmt.Fprintf(conn, "POST /order/ssl HTTP/1.1\r\nHost: x\r\nAuthorization: Basic %s\r\nContent-Type: application/vnd.digicert.rest-v1+json\r\nExpect: 100-continue\r\nContent-Length: %d\r\n\r\n", auth, len(body))
+	r := bufio.NewReader(conn)
+	status, err := r.ReadString('\n')
+	if err != nil || !strings.HasPrefix(status, "HTTP/1.1 100") {
+		t.Fatalf("interim answer %q, %v", status, err)
+	}
+	if blank, _ := r.ReadString('\n'); blank != "\r\n" {
+		t.Fatalf("after 100: %q", blank)
+	}
+	if _, err := io.WriteString(conn, body); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(r, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("= %d %s", resp.StatusCode, b)
+	}
+}
