@@ -247,4 +247,3 @@ func parsePEMCert(t *testing.T, s string) *x509.Certificate {
 	}
 	return c
 }
-

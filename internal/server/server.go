@@ -63,8 +63,8 @@ type Config struct {
 	ReadHeaderTimeout time.Duration
 	ReadTimeout       time.Duration
 	IdleTimeout       time.Duration
-	Log             *slog.Logger
-	Now             func() time.Time
+	Log               *slog.Logger
+	Now               func() time.Time
 	// Out receives the start-up messages meant for the person who ran
 	// the server (paths, bootstrap credentials).
 	Out io.Writer
