@@ -104,6 +104,7 @@ func TestNegotiation(t *testing.T) {
 		{"POST xml answer json", "POST", "/order/ssl", xmlBody, map[string]string{"Content-Type": xmlType, "Accept": jsonType}, 201, jsonType},
 		{"POST curl --data form type", "POST", "/order/ssl", body, map[string]string{"Content-Type": "application/x-www-form-urlencoded"}, 201, jsonType},
 		{"POST no Content-Type", "POST", "/order/ssl", body, nil, 201, jsonType},
+		{"POST xml without Content-Type, Accept */*", "POST", "/order/ssl", xmlBody, map[string]string{"Accept": "*/*"}, 201, xmlType},
 		{"POST unsupported type", "POST", "/order/ssl", body, map[string]string{"Content-Type": "text/csv"}, 415, "application/vnd.digicert.error+json"},
 		{"POST form type not json", "POST", "/order/ssl", "a=b", map[string]string{"Content-Type": "application/x-www-form-urlencoded"}, 415, "application/vnd.digicert.error+json"},
 		{"POST xml error in xml", "POST", "/order/ssl", "<request></request>", map[string]string{"Content-Type": xmlType}, 400, "application/vnd.digicert.error+xml"},

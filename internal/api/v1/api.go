@@ -206,8 +206,10 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) Format {
 			h.writeError(w, r, format, err)
 			return format
 		}
-		if len(r.Header.Values("Accept")) == 0 {
-			// No Accept: answer in the format the body was sent in.
+		if !acceptDecides(r.Header.Values("Accept")) {
+			// Accept is absent or only wildcards: answer in the format
+			// the body was sent in, even when that was recognised from
+			// the body rather than a Content-Type.
 			format, c.format = bf, bf
 		}
 		if c.body, err = decodeBody(bf, body); err != nil {

@@ -133,3 +133,12 @@ func negotiate(accept []string, contentType string) (f Format, ok bool) {
 		return fallback, true
 	}
 }
+
+// acceptDecides reports whether an Accept header chooses between JSON and
+// XML by itself, that is, whether the request's body format would change
+// the answer.
+func acceptDecides(accept []string) bool {
+	a, _ := negotiate(accept, TypeJSON)
+	b, _ := negotiate(accept, TypeXML)
+	return a == b
+}

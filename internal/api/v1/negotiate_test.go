@@ -121,3 +121,15 @@ func TestFieldsText(t *testing.T) {
 		t.Errorf("collection as text: %v", f.problems)
 	}
 }
+
+func TestAcceptDecides(t *testing.T) {
+	for accept, want := range map[string]bool{"": false, "*/*": false, "application/*": false, TypeXML: true, "application/json": true, "text/html": true} {
+		var h []string
+		if accept != "" {
+			h = []string{accept}
+		}
+		if got := acceptDecides(h); got != want {
+			t.Errorf("acceptDecides(%q) = %v, want %v", accept, got, want)
+		}
+	}
+}
