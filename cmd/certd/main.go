@@ -41,7 +41,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(newServe(), newAccount(), newOrder())
+	root.AddCommand(newServe(), newAccount(), newAPIKey(), newOrder())
 	return root
 }
 
@@ -155,5 +155,105 @@ func newOrder() *cobra.Command {
 	}
 	approve.Flags().StringVar(&dataDir, "data", server.DefaultDataDir, "data folder")
 	cmd.AddCommand(approve)
+	return cmd
+}
+
+func newAPIKey() *cobra.Command {
+	cmd := &cobra.Command{Use: "apikey", Short: "Manage an account's API keys and their roles"}
+	var dataDir, accountID, role string
+	var asJSON bool
+	openAccount := func(cmd *cobra.Command) (*server.Data, int64, error) {
+		id, ok := account.ParseID(accountID)
+		if !ok {
+			return nil, 0, fmt.Errorf("--account %q is not an account id", accountID)
+		}
+		d, err := server.OpenData(cmd.Context(), server.Config{DataDir: dataDir, Log: logger(io.Discard), Existing: true})
+		return d, id, err
+	}
+	create := &cobra.Command{
+		Use:   "create",
+		Short: "Create an API key with a role and print it",
+		Long: `Create an API key for an account. Roles: admin (everything, including
+approving and rejecting requests, revoking and managing keys), requester
+(create and view orders and requests), viewer (read only). The key is shown
+only now; certd keeps only its hash.`,
+		Example: `  certd apikey create --account 000001 --role requester
+  certd apikey create --account 1 --role viewer --json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			d, id, err := openAccount(cmd)
+			if err != nil {
+				return err
+			}
+			defer d.Close()
+			k, err := d.Accounts.CreateKey(cmd.Context(), id, role)
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			if asJSON {
+				return json.NewEncoder(out).Encode(k)
+			}
+			fmt.Fprintf(out, "key id:  %s\nrole:    %s\napi key: %s\n", k.KeyID, k.Role, k.APIKey)
+			return nil
+		},
+	}
+	create.Flags().StringVar(&role, "role", account.RoleRequester, "role: admin, requester or viewer")
+	create.Flags().BoolVar(&asJSON, "json", false, `print {"key_id":...,"account_id":...,"role":...,"api_key":...}`)
+	revoke := &cobra.Command{
+		Use:     "revoke KEY_ID",
+		Short:   "Revoke an API key; requests with it fail from then on",
+		Example: `  certd apikey revoke 3 --account 000001`,
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			keyID, ok := account.ParseID(args[0])
+			if !ok {
+				return fmt.Errorf("%q is not a key id", args[0])
+			}
+			d, id, err := openAccount(cmd)
+			if err != nil {
+				return err
+			}
+			defer d.Close()
+			if err := d.Accounts.RevokeKey(cmd.Context(), id, keyID); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "key %d of account %s revoked\n", keyID, account.FormatID(id))
+			return nil
+		},
+	}
+	list := &cobra.Command{
+		Use:     "list",
+		Short:   "List an account's API keys (ids, roles, state; never the keys)",
+		Example: `  certd apikey list --account 000001`,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			d, id, err := openAccount(cmd)
+			if err != nil {
+				return err
+			}
+			defer d.Close()
+			keys, err := d.Accounts.Keys(cmd.Context(), id)
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			fmt.Fprintf(out, "%-8s %-10s %-20s %s\n", "KEY ID", "ROLE", "CREATED", "STATE")
+			for _, k := range keys {
+				state := "active"
+				if !k.RevokedAt.IsZero() {
+					state = "revoked " + k.RevokedAt.Local().Format("2006-01-02 15:04")
+				}
+				fmt.Fprintf(out, "%-8d %-10s %-20s %s\n", k.ID, k.Role, k.CreatedAt.Local().Format("2006-01-02 15:04"), state)
+			}
+			return nil
+		},
+	}
+	for _, c := range []*cobra.Command{create, revoke, list} {
+		c.Flags().StringVar(&dataDir, "data", server.DefaultDataDir, "data folder")
+		c.Flags().StringVar(&accountID, "account", "", "account id (required)")
+		_ = c.MarkFlagRequired("account")
+		cmd.AddCommand(c)
+	}
 	return cmd
 }

@@ -4,6 +4,7 @@ package account
 
 import (
 	"context"
+	"errors"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -16,10 +17,6 @@ import (
 	"github.com/certd/certd/internal/problem"
 	"github.com/certd/certd/internal/store"
 )
-
-// Roles an API key can have. The foundation knows one; the role field is
-// stored from the start so keys need no migration when roles arrive.
-const RoleAdmin = "admin"
 
 // Service creates and authenticates accounts.
 type Service struct {
@@ -72,11 +69,59 @@ func (s *Service) Create(ctx context.Context, name string) (Credentials, error) 
 // AddKey creates an API key for an account and returns it; only its hash
 // is stored.
 func (s *Service) AddKey(ctx context.Context, accountID int64, role string) (string, error) {
-	key := newKey()
-	if _, err := s.store.CreateAPIKey(ctx, store.APIKey{AccountID: accountID, Hash: hashKey(key), Role: role, CreatedAt: s.now()}); err != nil {
-		return "", fmt.Errorf("create api key: %w", err)
+	k, err := s.CreateKey(ctx, accountID, role)
+	return k.APIKey, err
+}
+
+// Key is a new API key, shown to its owner once.
+type Key struct {
+	KeyID     string `json:"key_id"`
+	AccountID string `json:"account_id"`
+	Role      string `json:"role"`
+	APIKey    string `json:"api_key"`
+}
+
+// CreateKey makes an API key with a role for an existing account.
+func (s *Service) CreateKey(ctx context.Context, accountID int64, role string) (Key, error) {
+	if !ValidRole(role) {
+		return Key{}, fmt.Errorf("unknown role %q: use admin, requester or viewer", role)
 	}
-	return key, nil
+	if _, err := s.store.GetAccount(ctx, accountID); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return Key{}, fmt.Errorf("account %s does not exist", FormatID(accountID))
+		}
+		return Key{}, err
+	}
+	key := newKey()
+	k, err := s.store.CreateAPIKey(ctx, store.APIKey{AccountID: accountID, Hash: hashKey(key), Role: role, CreatedAt: s.now()})
+	if err != nil {
+		return Key{}, fmt.Errorf("create api key: %w", err)
+	}
+	return Key{KeyID: strconv.FormatInt(k.ID, 10), AccountID: FormatID(accountID), Role: role, APIKey: key}, nil
+}
+
+// RevokeKey revokes one of an account's keys; requests with it fail from
+// then on.
+func (s *Service) RevokeKey(ctx context.Context, accountID, keyID int64) error {
+	err := s.store.RevokeAPIKey(ctx, accountID, keyID, s.now())
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("account %s has no active API key %d", FormatID(accountID), keyID)
+	}
+	return err
+}
+
+// Keys lists an account's keys (never the keys themselves).
+func (s *Service) Keys(ctx context.Context, accountID int64) ([]store.APIKey, error) {
+	return s.store.APIKeys(ctx, accountID)
+}
+
+// Get returns an account.
+func (s *Service) Get(ctx context.Context, accountID int64) (store.Account, error) {
+	a, err := s.store.GetAccount(ctx, accountID)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.Account{}, problem.New(problem.NotFound, "not_found", "The account does not exist.")
+	}
+	return a, err
 }
 
 // Principal is who a request acts for.

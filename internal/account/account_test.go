@@ -46,7 +46,7 @@ func TestAccounts(t *testing.T) {
 		{"right", creds.AccountID, creds.APIKey, true},
 		{"without zeros", "1", creds.APIKey, true},
 		{"other account's key", creds.AccountID, other.APIKey, false},
-		{"wrong key", creds.AccountID, creds.APIKey[:31] + "x", false},
+		{"wrong key", creds.AccountID, flipLast(creds.APIKey), false},
 		{"empty key", creds.AccountID, "", false},
 		{"unknown account", "424242", creds.APIKey, false},
 		{"not a number", "abc", creds.APIKey, false},
@@ -84,4 +84,13 @@ func TestFormatAndParseID(t *testing.T) {
 			t.Errorf("ParseID(%q) accepted", in)
 		}
 	}
+}
+
+// flipLast changes the last character of a key to a different one.
+func flipLast(key string) string {
+	last := "a"
+	if key[len(key)-1] == 'a' {
+		last = "b"
+	}
+	return key[:len(key)-1] + last
 }

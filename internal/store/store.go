@@ -133,6 +133,9 @@ type Accounts interface {
 	CreateAPIKey(ctx context.Context, k APIKey) (APIKey, error)
 	// APIKeys returns the account's keys, active and revoked, oldest first.
 	APIKeys(ctx context.Context, accountID int64) ([]APIKey, error)
+	// RevokeAPIKey marks an active key revoked. A missing or already
+	// revoked key is ErrNotFound.
+	RevokeAPIKey(ctx context.Context, accountID, keyID int64, at time.Time) error
 }
 
 // Orders keeps orders.

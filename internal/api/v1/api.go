@@ -62,9 +62,10 @@ type Handler struct {
 func New(o Options) *Handler {
 	h := &Handler{orders: o.Orders, accounts: o.Accounts, log: o.Log, files: o.Files}
 	h.routes = []route{
-		{path: []string{"order", "ssl"}, methods: map[string]handlerFunc{"POST": h.createSSL}},
-		{path: []string{"order", "{id}"}, methods: map[string]handlerFunc{"GET": h.getOrder, "REISSUE": h.reissue}},
-		{path: []string{"order", "{id}", "certificate"}, methods: map[string]handlerFunc{"GET": h.getCertificate}},
+		{path: []string{"order", "ssl"}, methods: map[string]endpoint{"POST": {h.createSSL, account.Request}}},
+		{path: []string{"order", "{id}"}, methods: map[string]endpoint{"GET": {h.getOrder, account.Read}, "REISSUE": {h.reissue, account.Request}}},
+		{path: []string{"order", "{id}", "certificate"}, methods: map[string]endpoint{"GET": {h.getCertificate, account.Read}}},
+		{path: []string{"account"}, methods: map[string]endpoint{"GET": {h.getAccount, account.Read}}},
 	}
 	return h
 }
@@ -74,6 +75,7 @@ type call struct {
 	r         *http.Request
 	method    string
 	id        int64 // the {id} path segment, when the route has one
+	principal account.Principal
 	accountID int64
 	format    Format
 	body      map[string]any
@@ -87,9 +89,16 @@ type result struct {
 
 type handlerFunc func(ctx context.Context, c *call) (result, error)
 
+// endpoint is a method of a route: its handler and the permission the
+// calling key's role must grant.
+type endpoint struct {
+	fn   handlerFunc
+	perm account.Permission
+}
+
 type route struct {
 	path    []string
-	methods map[string]handlerFunc
+	methods map[string]endpoint
 }
 
 // allow is the route's Allow header: its methods, HEAD where GET is, and
@@ -179,7 +188,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) Format {
 	if method == "HEAD" {
 		lookup = "GET"
 	}
-	fn, ok := rt.methods[lookup]
+	ep, ok := rt.methods[lookup]
 	if !ok {
 		w.Header().Set("Allow", rt.allow())
 		h.writeError(w, r, format, errNoMethod)
@@ -189,12 +198,16 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) Format {
 		h.writeError(w, r, format, errBadOrderID)
 		return format
 	}
-	accountID, err := h.authenticate(r)
+	principal, err := h.authenticate(r)
 	if err != nil {
 		h.writeError(w, r, format, err)
 		return format
 	}
-	c := &call{r: r, method: method, id: id, accountID: accountID, format: format}
+	if err := principal.Require(ep.perm); err != nil {
+		h.writeError(w, r, format, err)
+		return format
+	}
+	c := &call{r: r, method: method, id: id, principal: principal, accountID: principal.AccountID, format: format}
 	if lookup != "GET" {
 		body, err := readBody(w, r)
 		if err != nil {
@@ -217,7 +230,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) Format {
 			return format
 		}
 	}
-	res, err := fn(r.Context(), c)
+	res, err := ep.fn(r.Context(), c)
 	if err != nil {
 		h.writeError(w, r, format, err)
 		return format
@@ -257,16 +270,12 @@ func (h *Handler) match(path string) (route, int64, bool) {
 	return route{}, 0, false
 }
 
-func (h *Handler) authenticate(r *http.Request) (int64, error) {
+func (h *Handler) authenticate(r *http.Request) (account.Principal, error) {
 	user, pass, ok := r.BasicAuth()
 	if !ok {
-		return 0, problem.New(problem.Unauthorized, "access_denied", "No valid account ID and API key combination was provided.")
+		return account.Principal{}, problem.New(problem.Unauthorized, "access_denied", "No valid account ID and API key combination was provided.")
 	}
-	p, err := h.accounts.Authenticate(r.Context(), user, pass)
-	if err != nil {
-		return 0, err
-	}
-	return p.AccountID, nil
+	return h.accounts.Authenticate(r.Context(), user, pass)
 }
 
 func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {

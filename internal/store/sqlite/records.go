@@ -91,6 +91,20 @@ func (db *DB) APIKeys(ctx context.Context, accountID int64) ([]store.APIKey, err
 	return keys, rows.Err()
 }
 
+// RevokeAPIKey implements store.Accounts.
+func (db *DB) RevokeAPIKey(ctx context.Context, accountID, keyID int64, at time.Time) error {
+	res, err := db.w.ExecContext(ctx, `UPDATE api_keys SET revoked_at = ? WHERE id = ? AND account_id = ? AND revoked_at IS NULL`, at.UnixNano(), keyID, accountID)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n != 1 {
+		return fmt.Errorf("active api key %d of account %d: %w", keyID, accountID, store.ErrNotFound)
+	}
+	return nil
+}
+
 const orderColumns = `id, account_id, product, status, validity_years, common_name, sans, server_type,
 	signature_hash, ev, csr, contact, site_seal_token, created_at, updated_at, valid_from, valid_till,
 	cert_serial, pending_reissue, version`

@@ -77,6 +77,19 @@ func testAccounts(t *testing.T, s store.Store) {
 	if keys, err := s.APIKeys(ctx, a.ID+1000); err != nil || len(keys) != 0 {
 		t.Fatalf("keys of a missing account = %v, %v", keys, err)
 	}
+	if err := s.RevokeAPIKey(ctx, a.ID+1000, k.ID, now); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("revoking another account's key: %v", err)
+	}
+	if err := s.RevokeAPIKey(ctx, a.ID, k.ID, now); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RevokeAPIKey(ctx, a.ID, k.ID, now); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("revoking twice: %v", err)
+	}
+	keys, _ = s.APIKeys(ctx, a.ID)
+	if !keys[0].RevokedAt.Equal(now) {
+		t.Fatalf("revoked key = %+v", keys[0])
+	}
 }
 
 func testAPIKeysUnique(t *testing.T, s store.Store) {
