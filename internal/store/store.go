@@ -48,6 +48,7 @@ type APIKey struct {
 const (
 	StatusPendingIssuance = "pending issuance"
 	StatusIssued          = "issued"
+	StatusRevoked         = "revoked"
 )
 
 // Contact holds the organization and contact fields of an order.
@@ -80,7 +81,54 @@ type Reissue struct {
 	RequestedAt time.Time `json:"requested_at"`
 }
 
-// Order is an SSL certificate order.
+// ShipAddress is where a code signing token is shipped.
+type ShipAddress struct {
+	Name    string `json:"ship_name,omitempty"`
+	Addr1   string `json:"ship_addr1,omitempty"`
+	Addr2   string `json:"ship_addr2,omitempty"`
+	City    string `json:"ship_city,omitempty"`
+	State   string `json:"ship_state,omitempty"`
+	Zip     string `json:"ship_zip,omitempty"`
+	Country string `json:"ship_country,omitempty"`
+}
+
+// CodeSigning holds what a code signing order adds.
+type CodeSigning struct {
+	Platform           int         `json:"platform"`
+	ProvisioningMethod string      `json:"cs_provisioning_method,omitempty"`
+	ShipMethod         string      `json:"cs_ship_method,omitempty"`
+	Ship               ShipAddress `json:"ship"`
+}
+
+// Logo is an image a Wi-Fi certificate embeds by reference: its URL, and
+// the media type and SHA-256 of the bytes fetched when the order was made.
+type Logo struct {
+	Language  string `json:"language,omitempty"`
+	URL       string `json:"url"`
+	MediaType string `json:"media_type"`
+	SHA256    []byte `json:"sha256"`
+}
+
+// FriendlyName is a Wi-Fi operator's name in one language (ISO 639-2).
+type FriendlyName struct {
+	Language string `json:"language"`
+	Text     string `json:"text"`
+}
+
+// WiFi holds what a Wi-Fi (Passpoint) order adds.
+type WiFi struct {
+	DefaultLogo     Logo           `json:"default_logo"`
+	AdditionalLogos []Logo         `json:"additional_logos,omitempty"`
+	FriendlyNames   []FriendlyName `json:"friendly_names"`
+}
+
+// Extra holds product-specific order details.
+type Extra struct {
+	CodeSigning *CodeSigning `json:"code_signing,omitempty"`
+	WiFi        *WiFi        `json:"wifi,omitempty"`
+}
+
+// Order is a certificate order.
 type Order struct {
 	ID            int64
 	AccountID     int64
@@ -101,8 +149,21 @@ type Order struct {
 	ValidTill     time.Time
 	CertSerial    string // current certificate; empty before issuance
 	Pending       *Reissue
+	// RenewedOrderID is the order this one renews; RenewalOrderID the
+	// order that renewed this one. Zero when there is none.
+	RenewedOrderID int64
+	RenewalOrderID int64
+	BusinessUnit   string
+	Extra          Extra
+	// The current certificate's validity, for the inventory's filters.
+	CertNotBefore time.Time
+	CertNotAfter  time.Time
 	Version       int64
 }
+
+// Names returns the order's current names (common name first); these are
+// what the inventory's name filter matches.
+func (o *Order) Names() []string { return o.SANs }
 
 // Certificate states: a serial is reserved (and the lint certificate kept)
 // before the CA signs, so that every certificate that may exist is on
@@ -123,6 +184,64 @@ type Certificate struct {
 	NotAfter  time.Time
 	CreatedAt time.Time
 	IssuedAt  time.Time
+	// Revocation; RevokedAt is zero while the certificate is not revoked.
+	RevokedAt          time.Time
+	RevocationReason   int
+	RevocationComments string
+}
+
+// Request statuses.
+const (
+	RequestPending  = "pending"
+	RequestApproved = "approved"
+	RequestRejected = "rejected"
+)
+
+// Request is an enterprise certificate request awaiting an admin's
+// decision. Params holds the submitted parameters, as the order service
+// encoded them.
+type Request struct {
+	ID          int64
+	AccountID   int64
+	Status      string
+	Product     string
+	Params      []byte
+	RequestedBy int64 // API key id
+	CreatedAt   time.Time
+	DecidedBy   int64 // API key id; zero while pending
+	DecidedAt   time.Time
+	Note        string
+	OrderID     int64 // the order an approval created
+	Version     int64
+}
+
+// ListFilter selects and pages a listing. Results are newest first;
+// Before, when not zero, returns only records with smaller ids (the
+// cursor of the previous page).
+type ListFilter struct {
+	AccountID   int64
+	Status      string
+	Name        string // an exact name among the order's names
+	Serial      string // a serial of any of the order's certificates
+	IssuedFrom  time.Time
+	IssuedTo    time.Time
+	ExpiresFrom time.Time
+	ExpiresTo   time.Time
+	Before      int64
+	Limit       int
+}
+
+// Requests keeps enterprise requests.
+type Requests interface {
+	// CreateRequest stores r, setting its ID and Version (1).
+	CreateRequest(ctx context.Context, r *Request) error
+	GetRequest(ctx context.Context, id int64) (Request, error)
+	// ListRequests honours AccountID, Status, Before and Limit.
+	ListRequests(ctx context.Context, f ListFilter) ([]Request, error)
+	// DecideRequest writes r (optimistically, like UpdateOrder). When o is
+	// not nil it is created in the same transaction and r.OrderID set to
+	// its id, so an approval makes exactly one order.
+	DecideRequest(ctx context.Context, r *Request, o *Order) error
 }
 
 // Accounts keeps accounts and their API keys.
@@ -145,6 +264,11 @@ type Orders interface {
 	GetOrder(ctx context.Context, id int64) (Order, error)
 	// UpdateOrder writes o if its Version is current and increments it.
 	UpdateOrder(ctx context.Context, o *Order) error
+	// CreateRenewal creates renewal and links old to it, in one
+	// transaction; old is updated optimistically.
+	CreateRenewal(ctx context.Context, renewal, old *Order) error
+	// ListOrders returns the orders matching f, newest first.
+	ListOrders(ctx context.Context, f ListFilter) ([]Order, error)
 }
 
 // Certificates keeps the record of every serial.
@@ -157,6 +281,10 @@ type Certificates interface {
 	// UpdateOrder) in the same transaction.
 	CompleteIssuance(ctx context.Context, serial string, der []byte, issuedAt time.Time, o *Order) error
 	GetCertificate(ctx context.Context, serial string) (Certificate, error)
+	// RevokeCertificate records the revocation of an issued certificate
+	// and updates the order (optimistically) in one transaction. A
+	// certificate that is not issued, or already revoked, is ErrConflict.
+	RevokeCertificate(ctx context.Context, serial string, at time.Time, reason int, comments string, o *Order) error
 }
 
 // Settings keeps small named values that every process on the data must
@@ -172,6 +300,7 @@ type Settings interface {
 type Store interface {
 	Accounts
 	Orders
+	Requests
 	Certificates
 	Settings
 	Close() error

@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -105,124 +104,6 @@ func (db *DB) RevokeAPIKey(ctx context.Context, accountID, keyID int64, at time.
 	return nil
 }
 
-const orderColumns = `id, account_id, product, status, validity_years, common_name, sans, server_type,
-	signature_hash, ev, csr, contact, site_seal_token, created_at, updated_at, valid_from, valid_till,
-	cert_serial, pending_reissue, version`
-
-// orderValues returns the order's columns after id, in orderColumns order.
-func orderValues(o *store.Order) ([]any, error) {
-	sans, err := json.Marshal(o.SANs)
-	if err != nil {
-		return nil, err
-	}
-	contact, err := json.Marshal(o.Contact)
-	if err != nil {
-		return nil, err
-	}
-	var pending any
-	if o.Pending != nil {
-		b, err := json.Marshal(o.Pending)
-		if err != nil {
-			return nil, err
-		}
-		pending = string(b)
-	}
-	var serial any
-	if o.CertSerial != "" {
-		serial = o.CertSerial
-	}
-	return []any{o.AccountID, o.Product, o.Status, o.ValidityYears, o.CommonName, string(sans), o.ServerType,
-		o.SignatureHash, o.EV, o.CSR, string(contact), o.SiteSealToken, o.CreatedAt.UnixNano(), o.UpdatedAt.UnixNano(),
-		nanos(o.ValidFrom), nanos(o.ValidTill), serial, pending}, nil
-}
-
-// CreateOrder implements store.Orders.
-func (db *DB) CreateOrder(ctx context.Context, o *store.Order) error {
-	vals, err := orderValues(o)
-	if err != nil {
-		return err
-	}
-	res, err := db.w.ExecContext(ctx, `INSERT INTO orders (account_id, product, status, validity_years, common_name, sans,
-		server_type, signature_hash, ev, csr, contact, site_seal_token, created_at, updated_at, valid_from, valid_till,
-		cert_serial, pending_reissue, version) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,1)`, vals...)
-	if err != nil {
-		return notFound(err, "account")
-	}
-	id, err := res.LastInsertId()
-	if err != nil {
-		return err
-	}
-	o.ID, o.Version = id, 1
-	return nil
-}
-
-// GetOrder implements store.Orders.
-func (db *DB) GetOrder(ctx context.Context, id int64) (store.Order, error) {
-	return scanOrder(db.r.QueryRowContext(ctx, `SELECT `+orderColumns+` FROM orders WHERE id = ?`, id))
-}
-
-func scanOrder(row *sql.Row) (store.Order, error) {
-	var o store.Order
-	var sans, contact string
-	var created, updated, from, till sql.NullInt64
-	var serial, pending sql.NullString
-	err := row.Scan(&o.ID, &o.AccountID, &o.Product, &o.Status, &o.ValidityYears, &o.CommonName, &sans, &o.ServerType,
-		&o.SignatureHash, &o.EV, &o.CSR, &contact, &o.SiteSealToken, &created, &updated, &from, &till,
-		&serial, &pending, &o.Version)
-	if err != nil {
-		return store.Order{}, notFound(err, "order")
-	}
-	if err := json.Unmarshal([]byte(sans), &o.SANs); err != nil {
-		return store.Order{}, fmt.Errorf("order %d sans: %w", o.ID, err)
-	}
-	if err := json.Unmarshal([]byte(contact), &o.Contact); err != nil {
-		return store.Order{}, fmt.Errorf("order %d contact: %w", o.ID, err)
-	}
-	if pending.Valid {
-		o.Pending = new(store.Reissue)
-		if err := json.Unmarshal([]byte(pending.String), o.Pending); err != nil {
-			return store.Order{}, fmt.Errorf("order %d pending reissue: %w", o.ID, err)
-		}
-	}
-	o.CreatedAt, o.UpdatedAt, o.ValidFrom, o.ValidTill = fromNanos(created), fromNanos(updated), fromNanos(from), fromNanos(till)
-	o.CertSerial = serial.String
-	return o, nil
-}
-
-type execer interface {
-	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
-}
-
-func updateOrder(ctx context.Context, db execer, o *store.Order) error {
-	vals, err := orderValues(o)
-	if err != nil {
-		return err
-	}
-	// account_id (the first value) never changes; the rest are set.
-	args := append(vals[1:], o.ID, o.Version)
-	res, err := db.ExecContext(ctx, `UPDATE orders SET product=?, status=?, validity_years=?, common_name=?, sans=?,
-		server_type=?, signature_hash=?, ev=?, csr=?, contact=?, site_seal_token=?, created_at=?, updated_at=?,
-		valid_from=?, valid_till=?, cert_serial=?, pending_reissue=?, version=version+1
-		WHERE id=? AND version=?`, args...)
-	if err != nil {
-		return err
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return err
-	}
-	if n != 1 {
-		return fmt.Errorf("order %d version %d: %w", o.ID, o.Version, store.ErrConflict)
-	}
-	o.Version++
-	return nil
-}
-
-// UpdateOrder implements store.Orders.
-func (db *DB) UpdateOrder(ctx context.Context, o *store.Order) error {
-	return updateOrder(ctx, db.w, o)
-}
-
 // ReserveCertificate implements store.Certificates.
 func (db *DB) ReserveCertificate(ctx context.Context, c store.Certificate) error {
 	var orderID any
@@ -265,16 +146,49 @@ func (db *DB) CompleteIssuance(ctx context.Context, serial string, der []byte, i
 	return err
 }
 
+// RevokeCertificate implements store.Certificates.
+func (db *DB) RevokeCertificate(ctx context.Context, serial string, at time.Time, reason int, comments string, o *store.Order) error {
+	version := int64(0)
+	if o != nil {
+		version = o.Version
+	}
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE certificates SET revoked_at = ?, revocation_reason = ?, revocation_comments = ?
+			WHERE serial = ? AND status = ? AND revoked_at IS NULL`, at.UnixNano(), reason, comments, serial, store.CertIssued)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n != 1 {
+			return fmt.Errorf("issued, unrevoked certificate %s: %w", serial, store.ErrConflict)
+		}
+		if o == nil {
+			return nil
+		}
+		return updateOrder(ctx, tx, o)
+	})
+	if err != nil && o != nil {
+		o.Version = version
+	}
+	return err
+}
+
 // GetCertificate implements store.Certificates.
 func (db *DB) GetCertificate(ctx context.Context, serial string) (store.Certificate, error) {
 	var c store.Certificate
 	var orderID, notBefore, notAfter, created, issued sql.NullInt64
-	err := db.r.QueryRowContext(ctx, `SELECT serial, order_id, status, lint_der, der, not_before, not_after, created_at, issued_at
-		FROM certificates WHERE serial = ?`, serial).Scan(&c.Serial, &orderID, &c.Status, &c.LintDER, &c.DER, &notBefore, &notAfter, &created, &issued)
+	var revoked, reason sql.NullInt64
+	var comments sql.NullString
+	err := db.r.QueryRowContext(ctx, `SELECT serial, order_id, status, lint_der, der, not_before, not_after, created_at, issued_at,
+		revoked_at, revocation_reason, revocation_comments
+		FROM certificates WHERE serial = ?`, serial).Scan(&c.Serial, &orderID, &c.Status, &c.LintDER, &c.DER, &notBefore, &notAfter, &created, &issued,
+		&revoked, &reason, &comments)
 	if err != nil {
 		return store.Certificate{}, notFound(err, "certificate")
 	}
 	c.OrderID = orderID.Int64
+	c.RevokedAt, c.RevocationReason, c.RevocationComments = fromNanos(revoked), int(reason.Int64), comments.String
 	c.NotBefore, c.NotAfter, c.CreatedAt, c.IssuedAt = fromNanos(notBefore), fromNanos(notAfter), fromNanos(created), fromNanos(issued)
 	return c, nil
 }

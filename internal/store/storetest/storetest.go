@@ -31,6 +31,10 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"serials are unique", testSerialUnique},
 		{"complete issuance is atomic", testCompleteAtomic},
 		{"settings", testSettings},
+		{"requests and decisions", testRequests},
+		{"renewal links both orders", testRenewal},
+		{"revocation", testRevocation},
+		{"order listing, filters and pages", testListOrders},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -329,5 +333,202 @@ func testSettings(t *testing.T, s store.Store) {
 		if got, err := s.Setting(ctx, "x"); err != nil || got != v {
 			t.Fatalf("Setting = %q, %v; want %q", got, err, v)
 		}
+	}
+}
+
+func testRequests(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	a := mustAccount(t, s)
+	var ids []int64
+	for i := 0; i < 3; i++ {
+		r := &store.Request{AccountID: a.ID, Status: store.RequestPending, Product: "ssl", Params: []byte(`{"csr":"x"}`), RequestedBy: 7, CreatedAt: now}
+		if err := s.CreateRequest(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, r.ID)
+	}
+	r, err := s.GetRequest(ctx, ids[0])
+	if err != nil || string(r.Params) != `{"csr":"x"}` || r.RequestedBy != 7 || r.Version != 1 || r.OrderID != 0 {
+		t.Fatalf("GetRequest = %+v, %v", r, err)
+	}
+	if _, err := s.GetRequest(ctx, 999999); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("missing request: %v", err)
+	}
+	stale := r
+	r.Status, r.DecidedBy, r.DecidedAt, r.Note = store.RequestApproved, 9, now, "ok"
+	o := sampleOrder(a.ID)
+	if err := s.DecideRequest(ctx, &r, o); err != nil {
+		t.Fatal(err)
+	}
+	if o.ID == 0 || r.OrderID != o.ID || r.Version != 2 {
+		t.Fatalf("approval: order %d, request %+v", o.ID, r)
+	}
+	// A second decision on the stale copy makes no second order.
+	stale.Status = store.RequestApproved
+	o2 := sampleOrder(a.ID)
+	if err := s.DecideRequest(ctx, &stale, o2); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("second decision: %v", err)
+	}
+	if o2.ID != 0 {
+		t.Fatal("a failed decision left an order id")
+	}
+	if list, _ := s.ListOrders(ctx, store.ListFilter{AccountID: a.ID}); len(list) != 1 {
+		t.Fatalf("orders after a double approval: %d", len(list))
+	}
+	got, _ := s.GetRequest(ctx, r.ID)
+	if got.Status != store.RequestApproved || got.DecidedBy != 9 || got.Note != "ok" || got.OrderID != o.ID || !got.DecidedAt.Equal(now) {
+		t.Fatalf("decided request = %+v", got)
+	}
+	all, err := s.ListRequests(ctx, store.ListFilter{AccountID: a.ID})
+	if err != nil || len(all) != 3 || all[0].ID != ids[2] {
+		t.Fatalf("ListRequests = %v, %v", all, err)
+	}
+	pending, _ := s.ListRequests(ctx, store.ListFilter{AccountID: a.ID, Status: store.RequestPending})
+	if len(pending) != 2 {
+		t.Fatalf("pending = %d", len(pending))
+	}
+	page, _ := s.ListRequests(ctx, store.ListFilter{AccountID: a.ID, Before: ids[2], Limit: 1})
+	if len(page) != 1 || page[0].ID != ids[1] {
+		t.Fatalf("page = %+v", page)
+	}
+	if other, _ := s.ListRequests(ctx, store.ListFilter{AccountID: a.ID + 1000}); len(other) != 0 {
+		t.Fatal("another account's requests listed")
+	}
+}
+
+func testRenewal(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	a := mustAccount(t, s)
+	old := sampleOrder(a.ID)
+	if err := s.CreateOrder(ctx, old); err != nil {
+		t.Fatal(err)
+	}
+	renewal := sampleOrder(a.ID)
+	renewal.RenewedOrderID = old.ID
+	if err := s.CreateRenewal(ctx, renewal, old); err != nil {
+		t.Fatal(err)
+	}
+	gotOld, _ := s.GetOrder(ctx, old.ID)
+	gotNew, _ := s.GetOrder(ctx, renewal.ID)
+	if gotOld.RenewalOrderID != renewal.ID || gotNew.RenewedOrderID != old.ID {
+		t.Fatalf("links: old %d, new %d", gotOld.RenewalOrderID, gotNew.RenewedOrderID)
+	}
+	stale := *old
+	stale.Version = 1
+	again := sampleOrder(a.ID)
+	if err := s.CreateRenewal(ctx, again, &stale); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("renewal of a stale order: %v", err)
+	}
+	if list, _ := s.ListOrders(ctx, store.ListFilter{AccountID: a.ID}); len(list) != 2 {
+		t.Fatalf("a failed renewal left an order: %d orders", len(list))
+	}
+}
+
+func testRevocation(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	o := sampleOrder(mustAccount(t, s).ID)
+	if err := s.CreateOrder(ctx, o); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ReserveCertificate(ctx, store.Certificate{Serial: "0R", OrderID: o.ID, LintDER: []byte("x"), NotBefore: now, NotAfter: now, CreatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RevokeCertificate(ctx, "0R", now, 1, "", nil); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("revoking a reserved certificate: %v", err)
+	}
+	o.CertSerial, o.Status = "0R", store.StatusIssued
+	if err := s.CompleteIssuance(ctx, "0R", []byte("der"), now, o); err != nil {
+		t.Fatal(err)
+	}
+	o.Status = store.StatusRevoked
+	if err := s.RevokeCertificate(ctx, "0R", now, 1, "key leaked", o); err != nil {
+		t.Fatal(err)
+	}
+	c, _ := s.GetCertificate(ctx, "0R")
+	if !c.RevokedAt.Equal(now) || c.RevocationReason != 1 || c.RevocationComments != "key leaked" {
+		t.Fatalf("revoked = %+v", c)
+	}
+	if got, _ := s.GetOrder(ctx, o.ID); got.Status != store.StatusRevoked {
+		t.Fatalf("order status %q", got.Status)
+	}
+	if err := s.RevokeCertificate(ctx, "0R", now, 1, "", nil); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("revoking twice: %v", err)
+	}
+}
+
+func testListOrders(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	a := mustAccount(t, s)
+	other := mustAccount(t, s)
+	var ids []int64
+	for i := 0; i < 7; i++ {
+		o := sampleOrder(a.ID)
+		o.SANs = []string{fmt.Sprintf("n%d.example.com", i), "shared.example.com"}
+		o.CommonName = o.SANs[0]
+		if i%2 == 0 {
+			o.Status = store.StatusIssued
+			o.CertNotBefore = now.AddDate(0, 0, i)
+			o.CertNotAfter = now.AddDate(0, 0, 100+i)
+		}
+		if err := s.CreateOrder(ctx, o); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, o.ID)
+		if i == 3 {
+			if err := s.ReserveCertificate(ctx, store.Certificate{Serial: "5E41", OrderID: o.ID, LintDER: []byte("x"), NotBefore: now, NotAfter: now, CreatedAt: now}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	foreign := sampleOrder(other.ID)
+	if err := s.CreateOrder(ctx, foreign); err != nil {
+		t.Fatal(err)
+	}
+	idsOf := func(os []store.Order) []int64 {
+		var out []int64
+		for _, o := range os {
+			out = append(out, o.ID)
+		}
+		return out
+	}
+	tests := []struct {
+		name string
+		f    store.ListFilter
+		want []int64
+	}{
+		{"all, newest first", store.ListFilter{}, []int64{ids[6], ids[5], ids[4], ids[3], ids[2], ids[1], ids[0]}},
+		{"limit", store.ListFilter{Limit: 2}, []int64{ids[6], ids[5]}},
+		{"next page", store.ListFilter{Limit: 2, Before: ids[5]}, []int64{ids[4], ids[3]}},
+		{"status", store.ListFilter{Status: store.StatusIssued}, []int64{ids[6], ids[4], ids[2], ids[0]}},
+		{"name", store.ListFilter{Name: "n3.example.com"}, []int64{ids[3]}},
+		{"shared name", store.ListFilter{Name: "shared.example.com", Limit: 3}, []int64{ids[6], ids[5], ids[4]}},
+		{"serial", store.ListFilter{Serial: "5E41"}, []int64{ids[3]}},
+		{"issued between", store.ListFilter{IssuedFrom: now.AddDate(0, 0, 2), IssuedTo: now.AddDate(0, 0, 5)}, []int64{ids[4], ids[2]}},
+		{"expiring between", store.ListFilter{ExpiresFrom: now.AddDate(0, 0, 104)}, []int64{ids[6], ids[4]}},
+		{"nothing", store.ListFilter{Name: "absent.example.com"}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.f.AccountID = a.ID
+			got, err := s.ListOrders(ctx, tt.f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fmt.Sprint(idsOf(got)) != fmt.Sprint(tt.want) {
+				t.Fatalf("ids = %v, want %v", idsOf(got), tt.want)
+			}
+		})
+	}
+	// A reissue that changes names moves the name index with it.
+	o, _ := s.GetOrder(ctx, ids[1])
+	o.SANs = []string{"renamed.example.com"}
+	if err := s.UpdateOrder(ctx, &o); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.ListOrders(ctx, store.ListFilter{AccountID: a.ID, Name: "n1.example.com"}); len(got) != 0 {
+		t.Fatal("old name still matches")
+	}
+	if got, _ := s.ListOrders(ctx, store.ListFilter{AccountID: a.ID, Name: "renamed.example.com"}); len(got) != 1 {
+		t.Fatal("new name does not match")
 	}
 }
