@@ -249,14 +249,43 @@ func checkNames(cn string, sans []string, ev bool) ([]string, problem.List) {
 }
 
 func parseCSR(text string) (*x509.CertificateRequest, string, *problem.Problem) {
+	return parseCSRFor(ProductSSL, text)
+}
+
+// parseCSRFor parses a CSR and applies the key policy of the product's
+// certificate profile.
+func parseCSRFor(product, text string) (*x509.CertificateRequest, string, *problem.Problem) {
 	csr, err := policy.ParseCSR(text)
 	if err != nil {
 		return nil, "", problem.Invalid("csr", fmt.Sprintf("The CSR cannot be used: %v.", err))
 	}
-	if err := policy.CheckKey(csr.PublicKey); err != nil {
+	check := policy.CheckKey
+	if product == ProductCode {
+		check = policy.CheckCodeSigningKey
+	}
+	if err := check(csr.PublicKey); err != nil {
 		return nil, "", problem.Invalid("csr", fmt.Sprintf("The CSR's key is not allowed: %v.", err))
 	}
 	return csr, csrPEM(csr.Raw), nil
+}
+
+// maxValidity is the longest term, in years, a product may be ordered for.
+func maxValidity(product string, ev bool) int {
+	if ev && product != ProductCode {
+		return 2
+	}
+	return 3
+}
+
+// ServerTypeOf is the server type id that a submitted server_type value
+// stands for.
+func ServerTypeOf(s string) int { return parseServerType(s) }
+
+// BoolOf reads a submitted boolean as the service does (false when
+// invalid).
+func BoolOf(s string) bool {
+	b, _ := parseBool(s)
+	return b
 }
 
 // parseServerType follows the reference: an absent or unknown value is -1

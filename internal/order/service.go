@@ -21,8 +21,12 @@ import (
 	"github.com/certd/certd/internal/store"
 )
 
-// ProductSSL is the product of POST /order/ssl orders.
-const ProductSSL = "ssl"
+// Products: what an order is for, by the endpoint that created it.
+const (
+	ProductSSL  = "ssl"  // POST /order/ssl and enterprise requests
+	ProductCode = "code" // POST /order/code
+	ProductWiFi = "wfa"  // POST /order/wfa
+)
 
 // Options configure a Service.
 type Options struct {
@@ -52,8 +56,10 @@ func New(o Options) *Service {
 var (
 	errOrderNotFound = problem.New(problem.NotFound, "not_found", "The order does not exist, or this account may not see it.")
 	errCertNotIssued = problem.New(problem.NotFound, "cert_unavailable_processing", "Unable to download certificate, the certificate has not yet been issued.  Try back in a bit.")
-	errNotIssued     = problem.New(problem.InvalidParam, "order_not_issued", "The order's certificate has not been issued yet; it can be reissued once it is.")
+	errNotIssued     = problem.New(problem.InvalidParam, "order_not_issued", "The order's certificate has not been issued yet.")
 	errTermEnded     = problem.New(problem.InvalidParam, "order_expired", "The order's term has ended; place a new order.")
+	errRevoked       = problem.New(problem.InvalidParam, "order_revoked", "The order's certificate has been revoked; place a new order.")
+	errCertRevoked   = problem.New(problem.NotFound, "cert_revoked", "The order's certificate has been revoked and is no longer available.")
 )
 
 // CreateSSL validates and stores a new SSL order for an account. In
@@ -64,10 +70,20 @@ func (s *Service) CreateSSL(ctx context.Context, accountID int64, r SSLRequest) 
 	if err != nil {
 		return store.Order{}, err
 	}
+	o := s.newOrder(accountID, ProductSSL, c)
+	if err := s.store.CreateOrder(ctx, &o); err != nil {
+		return store.Order{}, problem.Internalf("create order: %w", err)
+	}
+	s.created(ctx, &o)
+	return o, nil
+}
+
+// newOrder builds a pending order from checked parameters.
+func (s *Service) newOrder(accountID int64, product string, c checkedSSL) store.Order {
 	now := s.now().UTC()
-	o := store.Order{
+	return store.Order{
 		AccountID:     accountID,
-		Product:       ProductSSL,
+		Product:       product,
 		Status:        store.StatusPendingIssuance,
 		ValidityYears: c.validity,
 		CommonName:    c.names[0],
@@ -81,16 +97,18 @@ func (s *Service) CreateSSL(ctx context.Context, accountID int64, r SSLRequest) 
 		CreatedAt:     now,
 		UpdatedAt:     now,
 	}
-	if err := s.store.CreateOrder(ctx, &o); err != nil {
-		return store.Order{}, problem.Internalf("create order: %w", err)
-	}
-	s.log.Info("order created", "order_id", o.ID, "account_id", accountID, "names", len(o.SANs))
-	if s.autoIssue {
-		if err := s.issue(ctx, &o); err != nil {
+}
+
+// created logs a new order and, in auto-issue mode, issues it. A failed
+// issuance leaves the order pending: it is logged, not returned, because
+// the order itself was created and the client must learn its id.
+func (s *Service) created(ctx context.Context, o *store.Order) {
+	s.log.Info("order created", "order_id", o.ID, "account_id", o.AccountID, "product", o.Product, "names", len(o.SANs))
+	if s.autoIssue && o.CSR != "" {
+		if err := s.issue(ctx, o); err != nil {
 			s.log.Error("sandbox issuance failed; the order stays pending", "order_id", o.ID, "err", err)
 		}
 	}
-	return o, nil
 }
 
 // Get returns an order of the account. Another account's order is
@@ -104,6 +122,16 @@ func (s *Service) Get(ctx context.Context, accountID, id int64) (store.Order, er
 		return store.Order{}, problem.Internalf("get order: %w", err)
 	}
 	return o, nil
+}
+
+// CertificateRecord returns the record of the order's current (or, once
+// revoked, last) certificate.
+func (s *Service) CertificateRecord(ctx context.Context, o store.Order) (store.Certificate, error) {
+	c, err := s.store.GetCertificate(ctx, o.CertSerial)
+	if err != nil {
+		return c, problem.Internalf("order %d certificate %s: %w", o.ID, o.CertSerial, err)
+	}
+	return c, nil
 }
 
 // Bundle is an issued certificate with its chain, as PEM text.
@@ -121,6 +149,9 @@ func (s *Service) Certificate(ctx context.Context, accountID, id int64) (Bundle,
 	o, err := s.Get(ctx, accountID, id)
 	if err != nil {
 		return Bundle{}, err
+	}
+	if o.Status == store.StatusRevoked {
+		return Bundle{}, errCertRevoked
 	}
 	if o.CertSerial == "" {
 		return Bundle{}, errCertNotIssued
@@ -199,6 +230,9 @@ func (s *Service) Reissue(ctx context.Context, accountID, id int64, r ReissueReq
 }
 
 func (s *Service) checkReissue(o *store.Order, r ReissueRequest) (*store.Reissue, error) {
+	if o.Status == store.StatusRevoked {
+		return nil, errRevoked
+	}
 	if o.Status != store.StatusIssued {
 		return nil, errNotIssued
 	}
@@ -313,11 +347,12 @@ func (s *Service) issue(ctx context.Context, o *store.Order) error {
 		Now:                now,
 		NotAfterLimit:      validTill,
 	}
-	_, err = s.signRecorded(ctx, req, o.ID, func(serial string, der []byte) error {
+	_, err = s.signRecorded(ctx, req, o.ID, func(prepared *ca.Prepared, serial string, der []byte) error {
 		o.Status = store.StatusIssued
 		o.CertSerial = serial
 		o.CSR, o.SANs, o.CommonName, o.ServerType = csrPEM, names, names[0], serverType
 		o.ValidFrom, o.ValidTill = validFrom, validTill
+		o.CertNotBefore, o.CertNotAfter = prepared.NotBefore, prepared.NotAfter
 		o.Pending = nil
 		o.UpdatedAt = now
 		return s.store.CompleteIssuance(ctx, serial, der, now, o)
@@ -334,7 +369,7 @@ func (s *Service) issue(ctx context.Context, o *store.Order) error {
 // record, sign it for real, then store the result through complete. If
 // complete fails, the signed certificate is still recorded, unattached to
 // the order, so that the record of what exists stays whole.
-func (s *Service) signRecorded(ctx context.Context, req ca.Request, orderID int64, complete func(serial string, der []byte) error) ([]byte, error) {
+func (s *Service) signRecorded(ctx context.Context, req ca.Request, orderID int64, complete func(p *ca.Prepared, serial string, der []byte) error) ([]byte, error) {
 	var prepared *ca.Prepared
 	var serial string
 	for attempt := 0; ; attempt++ {
@@ -360,7 +395,7 @@ func (s *Service) signRecorded(ctx context.Context, req ca.Request, orderID int6
 	if err != nil {
 		return nil, err
 	}
-	if err := complete(serial, der); err != nil {
+	if err := complete(prepared, serial, der); err != nil {
 		if rerr := s.store.CompleteIssuance(ctx, serial, der, req.Now, nil); rerr != nil {
 			s.log.Error("signed certificate left reserved", "serial", serial, "err", rerr)
 		}
@@ -380,7 +415,7 @@ func SerialText(n *big.Int) string {
 // recorded like every other certificate but attached to no order.
 func (s *Service) IssueSelf(ctx context.Context, req ca.Request) ([]byte, error) {
 	req.Now = s.now().UTC()
-	return s.signRecorded(ctx, req, 0, func(serial string, der []byte) error {
+	return s.signRecorded(ctx, req, 0, func(_ *ca.Prepared, serial string, der []byte) error {
 		return s.store.CompleteIssuance(ctx, serial, der, req.Now, nil)
 	})
 }
@@ -411,6 +446,15 @@ func sealToken() string {
 // ProductName is the v1 product_name of an order, after DigiCert's names
 // for the same shapes of certificate.
 func ProductName(o store.Order) string {
+	switch o.Product {
+	case ProductCode:
+		if o.EV {
+			return "EV Code Signing"
+		}
+		return "Code Signing"
+	case ProductWiFi:
+		return "Wi-Fi"
+	}
 	multi := len(o.SANs) > 1
 	wildcard := strings.HasPrefix(o.CommonName, "*.")
 	switch {

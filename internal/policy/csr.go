@@ -175,3 +175,13 @@ var smallPrimes = func() []*big.Int {
 	}
 	return ps
 }()
+
+// CheckCodeSigningKey applies the key policy of the CA/Browser Forum Code
+// Signing Baseline Requirements section 6.1.5: RSA of at least 3072 bits
+// (and at most 8192), or ECDSA on P-256 or P-384.
+func CheckCodeSigningKey(pub any) error {
+	if k, ok := pub.(*rsa.PublicKey); ok && k.N.BitLen() < 3072 {
+		return fmt.Errorf("code signing RSA keys must be at least 3072 bits, this one has %d", k.N.BitLen())
+	}
+	return CheckKey(pub)
+}

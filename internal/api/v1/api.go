@@ -63,8 +63,21 @@ func New(o Options) *Handler {
 	h := &Handler{orders: o.Orders, accounts: o.Accounts, log: o.Log, files: o.Files}
 	h.routes = []route{
 		{path: []string{"order", "ssl"}, methods: map[string]endpoint{"POST": {h.createSSL, account.Request}}},
-		{path: []string{"order", "{id}"}, methods: map[string]endpoint{"GET": {h.getOrder, account.Read}, "REISSUE": {h.reissue, account.Request}}},
+		{path: []string{"order"}, methods: map[string]endpoint{"GET": {h.listOrders, account.Read}}},
+		{path: []string{"order", "{id}"}, methods: map[string]endpoint{
+			"GET":     {h.getOrder, account.Read},
+			"REISSUE": {h.reissue, account.Request},
+			"RENEW":   {h.renew, account.Request},
+			"REVOKE":  {h.revoke, account.Admin},
+		}},
 		{path: []string{"order", "{id}", "certificate"}, methods: map[string]endpoint{"GET": {h.getCertificate, account.Read}}},
+		{path: []string{"enterprise", "certificate", "ssl"}, methods: map[string]endpoint{"POST": {h.createRequest, account.Request}}},
+		{path: []string{"request"}, methods: map[string]endpoint{"GET": {h.listRequests, account.Read}}},
+		{path: []string{"request", "{id}"}, methods: map[string]endpoint{
+			"GET":     {h.getRequest, account.Read},
+			"APPROVE": {h.approveRequest, account.Admin},
+			"REJECT":  {h.rejectRequest, account.Admin},
+		}},
 		{path: []string{"account"}, methods: map[string]endpoint{"GET": {h.getAccount, account.Read}}},
 	}
 	return h

@@ -6,16 +6,14 @@ import (
 
 	"github.com/certd/certd/internal/order"
 	"github.com/certd/certd/internal/problem"
+	"github.com/certd/certd/internal/store"
 )
 
 // createSSL is POST /order/ssl.
 func (h *Handler) createSSL(ctx context.Context, c *call) (result, error) {
 	req, shape := sslRequest(c.body)
 	if len(shape) > 0 {
-		// Report the shape problems together with every other problem.
-		all := append(problem.List{}, shape...)
-		all = append(all, problem.Flatten(order.CheckSSL(req))...)
-		return result{}, dedupe(all)
+		return result{}, withShape(shape, order.CheckSSL(req))
 	}
 	o, err := h.orders.CreateSSL(ctx, c.accountID, req)
 	if err != nil {
@@ -30,7 +28,15 @@ func (h *Handler) getOrder(ctx context.Context, c *call) (result, error) {
 	if err != nil {
 		return result{}, err
 	}
-	return result{status: http.StatusOK, view: newOrderView(o)}, nil
+	v := newOrderView(o)
+	if o.Status == store.StatusRevoked {
+		cert, err := h.orders.CertificateRecord(ctx, o)
+		if err != nil {
+			return result{}, err
+		}
+		v.CertificateDetails.Revocation = &revocation{Date: timestamp(cert.RevokedAt), Reason: order.ReasonName(cert.RevocationReason)}
+	}
+	return result{status: http.StatusOK, view: v}, nil
 }
 
 // getCertificate is GET /order/{id}/certificate.
@@ -53,6 +59,15 @@ func (h *Handler) reissue(ctx context.Context, c *call) (result, error) {
 		return result{}, err
 	}
 	return result{status: http.StatusOK, view: newReissueView(res)}, nil
+}
+
+// withShape reports the problems of a body's shape (a collection where
+// text was expected) together with every other problem the service finds,
+// once per code.
+func withShape(shape problem.List, checked error) error {
+	all := append(problem.List{}, shape...)
+	all = append(all, problem.Flatten(checked)...)
+	return dedupe(all)
 }
 
 // dedupe drops repeated codes, keeping the first description of each.

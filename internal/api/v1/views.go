@@ -91,6 +91,15 @@ type certificateDetails struct {
 	IsRenewal      bool       `json:"is_renewal" xml:"is_renewal"`
 	RenewedOrderID optionalID `json:"renewed_order_id" xml:"renewed_order_id"`
 	BusinessUnit   string     `json:"business_unit" xml:"business_unit"`
+	// certd extensions: the order that renewed this one, and the
+	// revocation of its certificate.
+	RenewalOrderID string      `json:"renewal_order_id,omitempty" xml:"renewal_order_id,omitempty"`
+	Revocation     *revocation `json:"revocation,omitempty" xml:"revocation,omitempty"`
+}
+
+type revocation struct {
+	Date   string `json:"date" xml:"date"`
+	Reason string `json:"reason" xml:"reason"`
 }
 
 type nameSet struct {
@@ -137,7 +146,15 @@ func newOrderView(o store.Order) orderView {
 		ServerType:     fmt.Sprint(o.ServerType),
 		ServerTypeName: stName,
 		SiteSealToken:  o.SiteSealToken,
+		IsRenewal:      o.RenewedOrderID != 0,
+		BusinessUnit:   o.BusinessUnit,
 	}}
+	if o.RenewedOrderID != 0 {
+		v.CertificateDetails.RenewedOrderID = optionalID(FormatOrderID(o.RenewedOrderID))
+	}
+	if o.RenewalOrderID != 0 {
+		v.CertificateDetails.RenewalOrderID = FormatOrderID(o.RenewalOrderID)
+	}
 	if o.Pending != nil {
 		v.PendingReissue = &nameSet{CommonName: o.Pending.CommonName, SANs: sans(sansOf(o.Pending.CommonName, o.Pending.SANs))}
 	}
