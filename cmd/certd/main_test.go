@@ -400,3 +400,53 @@ func TestKeyPermissionsRefused(t *testing.T) {
 		t.Fatalf("served with a world-readable key: %v %s", err, out)
 	}
 }
+
+func TestAPIKeyCommands(t *testing.T) {
+	data := t.TempDir()
+	d := serve(t, data, "--http")
+	out, err := run(t, "apikey", "create", "--data", data, "--account", "1", "--role", "viewer", "--json")
+	if err != nil {
+		t.Fatalf("apikey create: %v %s", err, out)
+	}
+	var k struct {
+		KeyID     string `json:"key_id"`
+		AccountID string `json:"account_id"`
+		Role      string `json:"role"`
+		APIKey    string `json:"api_key"`
+	}
+	if err := json.Unmarshal([]byte(out), &k); err != nil || k.APIKey == "" || k.Role != "viewer" || k.AccountID != "000001" {
+		t.Fatalf("apikey create --json printed %q (%v)", out, err)
+	}
+	c := client.New(d.url, k.AccountID, k.APIKey)
+	ctx := context.Background()
+	if _, err := c.OrderSSL(ctx, sampleOrder(testutil.CSR(t, testutil.Key(t, "p256"), "www.example.com"))); !client.HasCode(err, "access_denied:permission") {
+		t.Fatalf("viewer ordered: %v", err)
+	}
+	list, err := run(t, "apikey", "list", "--data", data, "--account", "000001")
+	if err != nil || !strings.Contains(list, "viewer") || strings.Contains(list, k.APIKey) {
+		t.Fatalf("apikey list: %v %s", err, list)
+	}
+	if out, err := run(t, "apikey", "revoke", k.KeyID, "--data", data, "--account", "1"); err != nil {
+		t.Fatalf("apikey revoke: %v %s", err, out)
+	}
+	req, _ := http.NewRequest("GET", d.url+"/account", nil)
+	req.SetBasicAuth(k.AccountID, k.APIKey)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 401 {
+		t.Fatalf("revoked key answered %d", resp.StatusCode)
+	}
+	for _, args := range [][]string{
+		{"apikey", "revoke", k.KeyID, "--data", data, "--account", "1"},
+		{"apikey", "create", "--data", data, "--account", "1", "--role", "root"},
+		{"apikey", "create", "--data", data, "--account", "77", "--role", "viewer"},
+		{"apikey", "create", "--data", data},
+	} {
+		if out, err := run(t, args...); err == nil {
+			t.Errorf("%v succeeded: %s", args, out)
+		}
+	}
+}

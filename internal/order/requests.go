@@ -155,11 +155,11 @@ func (s *Service) RejectRequest(ctx context.Context, p account.Principal, id int
 	if err != nil {
 		return r, err
 	}
-	if err := checkNote(note, true); err != nil {
-		return r, err
-	}
 	if r.Status != store.RequestPending {
 		return r, errAlreadyDecided(r)
+	}
+	if err := checkNote(note, true); err != nil {
+		return r, err
 	}
 	r.Status, r.DecidedBy, r.DecidedAt, r.Note = store.RequestRejected, p.KeyID, s.now().UTC(), strings.TrimSpace(note)
 	if err := s.store.DecideRequest(ctx, &r, nil); err != nil {
