@@ -82,6 +82,7 @@ bootstrap-account.json. Later starts reuse all of it.`,
 	f.StringVar(&cfg.PublicURL, "public-url", "", "base URL clients reach certd at, named in certificates (default: the listen address)")
 	f.StringVar(&cfg.CAKeyType, "ca-key-type", "ecdsa", "key type of a new CA hierarchy: ecdsa (P-256), rsa (3072 bits) or rsa4096")
 	f.IntVar(&cfg.MaxLifetimeDays, "max-cert-days", 0, "cap certificate lifetime below the CA/Browser Forum maximum (0: the maximum in force)")
+	f.BoolVar(&cfg.AllowPrivateFetch, "allow-private-fetch", false, "let Wi-Fi logo fetches reach loopback, private and link-local addresses")
 	return cmd
 }
 
@@ -154,7 +155,41 @@ func newOrder() *cobra.Command {
 		},
 	}
 	approve.Flags().StringVar(&dataDir, "data", server.DefaultDataDir, "data folder")
-	cmd.AddCommand(approve)
+	var csrFile string
+	provision := &cobra.Command{
+		Use:   "provision ORDER_ID --csr FILE",
+		Short: "Provision a shipped-token code signing order with the token's key, and issue it",
+		Long: `For a code signing order with cs_provisioning_method ship_token: record the
+key generated on the hardware token (given as a CSR made with it) and issue
+the certificate.`,
+		Example: `  certd order provision 00000042 --csr token.csr`,
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, ok := account.ParseID(strings.TrimSpace(args[0]))
+			if !ok {
+				return fmt.Errorf("%q is not an order id", args[0])
+			}
+			csr, err := os.ReadFile(csrFile)
+			if err != nil {
+				return err
+			}
+			d, err := server.OpenData(cmd.Context(), server.Config{DataDir: dataDir, Log: logger(io.Discard), Existing: true})
+			if err != nil {
+				return err
+			}
+			defer d.Close()
+			o, err := d.Orders.Provision(cmd.Context(), id, string(csr))
+			if err != nil {
+				return fmt.Errorf("order %08d: %w", id, err)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "order %08d issued: serial %s\n", o.ID, o.CertSerial)
+			return nil
+		},
+	}
+	provision.Flags().StringVar(&dataDir, "data", server.DefaultDataDir, "data folder")
+	provision.Flags().StringVar(&csrFile, "csr", "", "CSR made with the token's key (required)")
+	_ = provision.MarkFlagRequired("csr")
+	cmd.AddCommand(approve, provision)
 	return cmd
 }
 

@@ -10,6 +10,7 @@ package ca
 import (
 	"crypto"
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/hex"
@@ -20,6 +21,7 @@ import (
 	"math/big"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 )
 
@@ -29,24 +31,44 @@ const (
 	RootKeyFile          = "root.key"
 	IntermediateCertFile = "intermediate.crt"
 	IntermediateKeyFile  = "intermediate.key"
+	// The code signing intermediate: the CA/Browser Forum requires code
+	// signing certificates to chain to a CA limited to code signing.
+	CodeSigningCertFile = "codesign-intermediate.crt"
+	CodeSigningKeyFile  = "codesign-intermediate.key"
 )
+
+// Profile selects the kind of certificate, and so its issuer.
+type Profile int
+
+// The profiles.
+const (
+	// ProfileTLS is a TLS server certificate (also Wi-Fi OSU servers).
+	ProfileTLS Profile = iota
+	// ProfileCodeSigning is a code signing certificate.
+	ProfileCodeSigning
+)
+
+// issuer is an intermediate ready to sign.
+type issuer struct {
+	cert   *x509.Certificate
+	signer crypto.Signer
+	// lintIssuer mirrors the intermediate (same subject, same key id, same
+	// key algorithm) with a throwaway key, so that every certificate can
+	// be signed once with a key that matters to no one before the real
+	// signature; see Prepare.
+	lintIssuer *x509.Certificate
+	lintKey    crypto.Signer
+	url        string // where the intermediate is served (AIA)
+}
 
 // Authority is a loaded CA hierarchy ready to sign. It is safe for
 // concurrent use: all of its fields are read-only after Open.
 type Authority struct {
-	root         *x509.Certificate
-	intermediate *x509.Certificate
-	signer       crypto.Signer
-
-	// lintIssuer mirrors the intermediate (same subject, same key id, same
-	// key algorithm) with a throwaway key, so that every certificate can be
-	// signed once with a key that matters to no one before the real
-	// signature; see Prepare.
-	lintIssuer *x509.Certificate
-	lintKey    crypto.Signer
-
-	issuerURL string
-	maxDays   int
+	root    *x509.Certificate
+	tls     *issuer
+	code    *issuer
+	maxDays int
+	codeMax int
 }
 
 // Options configure Open.
@@ -56,17 +78,24 @@ type Options struct {
 	// KeyType is used only when the hierarchy is created.
 	KeyType KeyType
 	// PublicURL is the base URL clients reach certd at; certificates name
-	// PublicURL + "/ca/intermediate.crt" as their CA-issuers location.
+	// PublicURL + "/ca/<intermediate file>" as their CA-issuers location.
 	PublicURL string
-	// MaxLifetimeDays lowers the CA/Browser Forum cap on certificate
+	// MaxLifetimeDays lowers the CA/Browser Forum cap on TLS certificate
 	// lifetime; zero or a higher value means the cap in force.
 	MaxLifetimeDays int
+	// MaxCodeSigningDays caps code signing certificates (default 460, the
+	// Code Signing Baseline Requirements' maximum).
+	MaxCodeSigningDays int
 	// Now is the clock used when the hierarchy is created.
 	Now time.Time
 }
 
-// Open loads the hierarchy from opts.Dir, creating a root and an issuing
-// intermediate on first use. It reports whether it created them.
+// DefaultCodeSigningDays is the Code Signing BRs' maximum validity period
+// (section 6.3.2).
+const DefaultCodeSigningDays = 460
+
+// Open loads the hierarchy from opts.Dir, creating a root and the issuing
+// intermediates on first use. It reports whether it created the root.
 func Open(opts Options) (*Authority, bool, error) {
 	created := false
 	rootPath := filepath.Join(opts.Dir, RootCertFile)
@@ -77,6 +106,13 @@ func Open(opts Options) (*Authority, bool, error) {
 		created = true
 	} else if err != nil {
 		return nil, false, err
+	}
+	if _, err := os.Stat(filepath.Join(opts.Dir, CodeSigningCertFile)); errors.Is(err, fs.ErrNotExist) {
+		// Hierarchies made before code signing existed get their code
+		// signing intermediate now.
+		if err := addCodeSigning(opts); err != nil {
+			return nil, false, fmt.Errorf("create code signing intermediate: %w", err)
+		}
 	}
 	a, err := load(opts)
 	if err != nil {
@@ -90,19 +126,35 @@ func load(opts Options) (*Authority, error) {
 	if err != nil {
 		return nil, err
 	}
-	inter, err := readCert(filepath.Join(opts.Dir, IntermediateCertFile))
+	tls, err := loadIssuer(opts, root, IntermediateCertFile, IntermediateKeyFile)
 	if err != nil {
 		return nil, err
 	}
-	signer, err := readKey(filepath.Join(opts.Dir, IntermediateKeyFile))
+	code, err := loadIssuer(opts, root, CodeSigningCertFile, CodeSigningKeyFile)
+	if err != nil {
+		return nil, err
+	}
+	codeMax := opts.MaxCodeSigningDays
+	if codeMax <= 0 || codeMax > DefaultCodeSigningDays {
+		codeMax = DefaultCodeSigningDays
+	}
+	return &Authority{root: root, tls: tls, code: code, maxDays: opts.MaxLifetimeDays, codeMax: codeMax}, nil
+}
+
+func loadIssuer(opts Options, root *x509.Certificate, certFile, keyFile string) (*issuer, error) {
+	inter, err := readCert(filepath.Join(opts.Dir, certFile))
+	if err != nil {
+		return nil, err
+	}
+	signer, err := readKey(filepath.Join(opts.Dir, keyFile))
 	if err != nil {
 		return nil, err
 	}
 	if !publicKeysEqual(signer.Public(), inter.PublicKey) {
-		return nil, errors.New("the intermediate key does not match the intermediate certificate")
+		return nil, fmt.Errorf("%s does not match %s", keyFile, certFile)
 	}
 	if err := inter.CheckSignatureFrom(root); err != nil {
-		return nil, fmt.Errorf("the intermediate is not signed by the root: %w", err)
+		return nil, fmt.Errorf("%s is not signed by the root: %w", certFile, err)
 	}
 	lintKey, err := throwawayLike(inter.PublicKey)
 	if err != nil {
@@ -126,15 +178,7 @@ func load(opts Options) (*Authority, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Authority{
-		root:         root,
-		intermediate: inter,
-		signer:       signer,
-		lintIssuer:   lintIssuer,
-		lintKey:      lintKey,
-		issuerURL:    opts.PublicURL + "/ca/intermediate.crt",
-		maxDays:      opts.MaxLifetimeDays,
-	}, nil
+	return &issuer{cert: inter, signer: signer, lintIssuer: lintIssuer, lintKey: lintKey, url: opts.PublicURL + "/ca/" + certFile}, nil
 }
 
 func create(opts Options) error {
@@ -145,17 +189,8 @@ func create(opts Options) error {
 	if err != nil {
 		return err
 	}
-	interKey, err := generateKey(opts.KeyType)
-	if err != nil {
-		return err
-	}
-	id := make([]byte, 4)
-	if _, err := rand.Read(id); err != nil {
-		return err
-	}
-	suffix := hex.EncodeToString(id)
+	suffix := randomSuffix()
 	now := opts.Now.UTC().Truncate(time.Second)
-
 	rootTmpl := &x509.Certificate{
 		SerialNumber:          NewSerial(),
 		Subject:               pkix.Name{Organization: []string{"certd"}, CommonName: "certd Root CA " + suffix},
@@ -173,47 +208,101 @@ func create(opts Options) error {
 	if err != nil {
 		return err
 	}
-	interTmpl := &x509.Certificate{
+	if err := writeKey(filepath.Join(opts.Dir, RootKeyFile), rootKey); err != nil {
+		return err
+	}
+	if err := createIntermediate(opts, root, rootKey, "certd Issuing CA "+suffix, x509.ExtKeyUsageServerAuth, IntermediateCertFile, IntermediateKeyFile); err != nil {
+		return err
+	}
+	if err := createIntermediate(opts, root, rootKey, "certd Code Signing CA "+suffix, x509.ExtKeyUsageCodeSigning, CodeSigningCertFile, CodeSigningKeyFile); err != nil {
+		return err
+	}
+	// The root certificate last: its presence marks the hierarchy as
+	// complete (see Open).
+	return writeCert(filepath.Join(opts.Dir, RootCertFile), rootDER)
+}
+
+func addCodeSigning(opts Options) error {
+	root, err := readCert(filepath.Join(opts.Dir, RootCertFile))
+	if err != nil {
+		return err
+	}
+	rootKey, err := readKey(filepath.Join(opts.Dir, RootKeyFile))
+	if err != nil {
+		return err
+	}
+	suffix := strings.TrimPrefix(root.Subject.CommonName, "certd Root CA ")
+	return createIntermediate(opts, root, rootKey, "certd Code Signing CA "+suffix, x509.ExtKeyUsageCodeSigning, CodeSigningCertFile, CodeSigningKeyFile)
+}
+
+// createIntermediate makes an issuing CA limited to one extended key
+// usage, as the BRs and the Code Signing BRs require (section 7.1.2.2).
+func createIntermediate(opts Options, root *x509.Certificate, rootKey crypto.Signer, cn string, eku x509.ExtKeyUsage, certFile, keyFile string) error {
+	keyType := opts.KeyType
+	if k, ok := root.PublicKey.(*rsa.PublicKey); ok && keyType == "" {
+		keyType = KeyRSA3072
+		if k.N.BitLen() >= 4096 {
+			keyType = KeyRSA4096
+		}
+	}
+	key, err := generateKey(keyType)
+	if err != nil {
+		return err
+	}
+	now := opts.Now.UTC().Truncate(time.Second)
+	notAfter := now.AddDate(10, 0, 0)
+	if notAfter.After(root.NotAfter) {
+		notAfter = root.NotAfter
+	}
+	tmpl := &x509.Certificate{
 		SerialNumber:          NewSerial(),
-		Subject:               pkix.Name{Organization: []string{"certd"}, CommonName: "certd Issuing CA " + suffix},
+		Subject:               pkix.Name{Organization: []string{"certd"}, CommonName: cn},
 		NotBefore:             now.Add(-time.Hour),
-		NotAfter:              now.AddDate(10, 0, 0),
+		NotAfter:              notAfter,
 		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign | x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		ExtKeyUsage:           []x509.ExtKeyUsage{eku},
 		BasicConstraintsValid: true,
 		IsCA:                  true,
 		MaxPathLen:            0,
 		MaxPathLenZero:        true,
 	}
-	interDER, err := x509.CreateCertificate(rand.Reader, interTmpl, root, interKey.Public(), rootKey)
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, root, key.Public(), rootKey)
 	if err != nil {
 		return err
 	}
-	// Keys first, certificates last: the root certificate's presence is
-	// what marks the hierarchy as complete (see Open).
-	if err := writeKey(filepath.Join(opts.Dir, RootKeyFile), rootKey); err != nil {
+	if err := writeKey(filepath.Join(opts.Dir, keyFile), key); err != nil {
 		return err
 	}
-	if err := writeKey(filepath.Join(opts.Dir, IntermediateKeyFile), interKey); err != nil {
-		return err
-	}
-	if err := writeCert(filepath.Join(opts.Dir, IntermediateCertFile), interDER); err != nil {
-		return err
-	}
-	return writeCert(filepath.Join(opts.Dir, RootCertFile), rootDER)
+	return writeCert(filepath.Join(opts.Dir, certFile), der)
+}
+
+func randomSuffix() string {
+	id := make([]byte, 4)
+	_, _ = rand.Read(id)
+	return hex.EncodeToString(id)
 }
 
 // Root returns the root certificate.
 func (a *Authority) Root() *x509.Certificate { return a.root }
 
-// Intermediate returns the issuing intermediate certificate.
-func (a *Authority) Intermediate() *x509.Certificate { return a.intermediate }
+// Intermediate returns the TLS issuing intermediate certificate.
+func (a *Authority) Intermediate() *x509.Certificate { return a.tls.cert }
+
+// IssuerOf returns the intermediate that signs certificates of a profile.
+func (a *Authority) IssuerOf(p Profile) *x509.Certificate { return a.issuer(p).cert }
+
+func (a *Authority) issuer(p Profile) *issuer {
+	if p == ProfileCodeSigning {
+		return a.code
+	}
+	return a.tls
+}
 
 // RootPEM and IntermediatePEM return the certificates as PEM text.
 func (a *Authority) RootPEM() string { return PEM(a.root.Raw) }
 
-// IntermediatePEM returns the intermediate as PEM text.
-func (a *Authority) IntermediatePEM() string { return PEM(a.intermediate.Raw) }
+// IntermediatePEM returns the TLS intermediate as PEM text.
+func (a *Authority) IntermediatePEM() string { return PEM(a.tls.cert.Raw) }
 
 // PEM encodes a DER certificate; the text ends with a newline.
 func PEM(der []byte) string {

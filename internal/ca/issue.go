@@ -18,16 +18,20 @@ import (
 	"time"
 )
 
-// Policy OIDs of the CA/Browser Forum (BRs section 7.1.6.1, EVGs 9.3.2).
+// Policy OIDs of the CA/Browser Forum (BRs section 7.1.6.1, EVGs 9.3.2,
+// Code Signing BRs section 7.1.6.1).
 var (
 	OIDDomainValidated       = asn1.ObjectIdentifier{2, 23, 140, 1, 2, 1}
 	OIDOrganizationValidated = asn1.ObjectIdentifier{2, 23, 140, 1, 2, 2}
 	OIDExtendedValidation    = asn1.ObjectIdentifier{2, 23, 140, 1, 1}
+	OIDCodeSigning           = asn1.ObjectIdentifier{2, 23, 140, 1, 4, 1}
+	OIDEVCodeSigning         = asn1.ObjectIdentifier{2, 23, 140, 1, 3}
 )
 
-// Request is what the order service asks the CA to sign: a TLS server
-// certificate for a public key and a set of names.
+// Request is what the order service asks the CA to sign: a certificate of
+// a profile for a public key, with names and subject fields.
 type Request struct {
+	Profile     Profile
 	PublicKey   crypto.PublicKey
 	CommonName  string
 	DNSNames    []string
@@ -41,6 +45,10 @@ type Request struct {
 	// EV selects the EV policy OID; otherwise OV when Organization is set,
 	// DV when it is not.
 	EV bool
+	// OtherNames are extra subjectAltName entries (Wi-Fi friendly
+	// names); Logos go into the RFC 3709 logotype extension.
+	OtherNames []OtherName
+	Logos      []Logo
 	// Now is the issuance time; NotAfterLimit, when not zero, caps the
 	// lifetime further (the end of the order's paid term).
 	Now           time.Time
@@ -58,6 +66,7 @@ type Prepared struct {
 	LintDER   []byte
 	template  *x509.Certificate
 	publicKey crypto.PublicKey
+	issuer    *issuer
 }
 
 // ErrLifetime means the request leaves no time for a certificate.
@@ -74,22 +83,31 @@ func (a *Authority) Prepare(req Request) (*Prepared, error) {
 	if req.PublicKey == nil {
 		return nil, errors.New("ca: request has no public key")
 	}
-	if len(req.DNSNames) == 0 && len(req.IPAddresses) == 0 {
+	iss := a.issuer(req.Profile)
+	code := req.Profile == ProfileCodeSigning
+	if !code && len(req.DNSNames) == 0 && len(req.IPAddresses) == 0 {
 		return nil, errors.New("ca: request names no subject")
+	}
+	if code && (req.CommonName == "" || req.Organization == "") {
+		return nil, errors.New("ca: a code signing certificate needs an organization")
 	}
 	now := req.Now.UTC().Truncate(time.Second)
 	notBefore := now.Add(-backdate)
+	days := a.LifetimeDays(now)
+	if code {
+		days = a.codeMax
+	}
 	// BRs section 1.6.1: the validity period includes both ends, so a
 	// period of N days ends N days minus one second after it starts.
-	notAfter := notBefore.Add(time.Duration(a.LifetimeDays(now))*24*time.Hour - time.Second)
+	notAfter := notBefore.Add(time.Duration(days)*24*time.Hour - time.Second)
 	if !req.NotAfterLimit.IsZero() && req.NotAfterLimit.Before(notAfter) {
 		notAfter = req.NotAfterLimit.UTC().Truncate(time.Second)
 	}
 	if !notAfter.After(now) {
 		return nil, ErrLifetime
 	}
-	if notAfter.After(a.intermediate.NotAfter) {
-		notAfter = a.intermediate.NotAfter
+	if notAfter.After(iss.cert.NotAfter) {
+		notAfter = iss.cert.NotAfter
 	}
 	spki, err := x509.MarshalPKIXPublicKey(req.PublicKey)
 	if err != nil {
@@ -122,28 +140,58 @@ func (a *Authority) Prepare(req Request) (*Prepared, error) {
 			policy = OIDExtendedValidation
 		}
 	}
+	eku := x509.ExtKeyUsageServerAuth
+	if code {
+		// Code Signing BRs section 7.1.2.3: digitalSignature only, EKU
+		// codeSigning.
+		keyUsage, eku = x509.KeyUsageDigitalSignature, x509.ExtKeyUsageCodeSigning
+		policy = OIDCodeSigning
+		if req.EV {
+			policy = OIDEVCodeSigning
+		}
+	}
+	var extra []pkix.Extension
+	if len(req.OtherNames) > 0 {
+		san, err := marshalSAN(req.DNSNames, req.OtherNames)
+		if err != nil {
+			return nil, fmt.Errorf("ca: %w", err)
+		}
+		extra = append(extra, san)
+	}
+	if len(req.Logos) > 0 {
+		ext, err := marshalLogotype(req.Logos)
+		if err != nil {
+			return nil, fmt.Errorf("ca: %w", err)
+		}
+		extra = append(extra, ext)
+	}
+	dnsNames := req.DNSNames
+	if len(req.OtherNames) > 0 {
+		dnsNames = nil // in the subjectAltName extension built above
+	}
 	tmpl := &x509.Certificate{
 		SerialNumber:          NewSerial(),
 		Subject:               subject,
 		NotBefore:             notBefore,
 		NotAfter:              notAfter,
 		KeyUsage:              keyUsage,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		ExtKeyUsage:           []x509.ExtKeyUsage{eku},
 		BasicConstraintsValid: true,
 		IsCA:                  false,
 		SubjectKeyId:          subjectKeyID(spki),
-		AuthorityKeyId:        a.intermediate.SubjectKeyId,
-		DNSNames:              req.DNSNames,
+		AuthorityKeyId:        iss.cert.SubjectKeyId,
+		DNSNames:              dnsNames,
 		IPAddresses:           req.IPAddresses,
-		IssuingCertificateURL: []string{a.issuerURL},
+		IssuingCertificateURL: []string{iss.url},
 		Policies:              []x509.OID{mustOID(policy)},
-		SignatureAlgorithm:    a.signatureAlgorithm(),
+		SignatureAlgorithm:    signatureAlgorithm(iss.cert),
+		ExtraExtensions:       extra,
 	}
-	lintDER, err := x509.CreateCertificate(rand.Reader, tmpl, a.lintIssuer, req.PublicKey, a.lintKey)
+	lintDER, err := x509.CreateCertificate(rand.Reader, tmpl, iss.lintIssuer, req.PublicKey, iss.lintKey)
 	if err != nil {
 		return nil, fmt.Errorf("ca: build certificate: %w", err)
 	}
-	return &Prepared{Serial: tmpl.SerialNumber, NotBefore: notBefore, NotAfter: notAfter, LintDER: lintDER, template: tmpl, publicKey: req.PublicKey}, nil
+	return &Prepared{Serial: tmpl.SerialNumber, NotBefore: notBefore, NotAfter: notAfter, LintDER: lintDER, template: tmpl, publicKey: req.PublicKey, issuer: iss}, nil
 }
 
 // Sign signs a prepared certificate with the CA key and checks that what
@@ -151,7 +199,7 @@ func (a *Authority) Prepare(req Request) (*Prepared, error) {
 // two certificates are identical), so that what was stored and linted
 // before the signature is what was issued.
 func (a *Authority) Sign(p *Prepared) ([]byte, error) {
-	der, err := x509.CreateCertificate(rand.Reader, p.template, a.intermediate, p.publicKey, a.signer)
+	der, err := x509.CreateCertificate(rand.Reader, p.template, p.issuer.cert, p.publicKey, p.issuer.signer)
 	if err != nil {
 		return nil, fmt.Errorf("ca: sign: %w", err)
 	}
@@ -169,8 +217,8 @@ func (a *Authority) Sign(p *Prepared) ([]byte, error) {
 	return der, nil
 }
 
-func (a *Authority) signatureAlgorithm() x509.SignatureAlgorithm {
-	switch a.intermediate.PublicKey.(type) {
+func signatureAlgorithm(issuer *x509.Certificate) x509.SignatureAlgorithm {
+	switch issuer.PublicKey.(type) {
 	case *rsa.PublicKey:
 		return x509.SHA256WithRSA
 	default:

@@ -37,6 +37,8 @@ type Options struct {
 	// AutoIssue issues every order as soon as it is valid, skipping
 	// approval (sandbox mode).
 	AutoIssue bool
+	// Logos fetches Wi-Fi logos.
+	Logos LogoFetcher
 }
 
 // Service runs the order lifecycle.
@@ -46,11 +48,12 @@ type Service struct {
 	now       func() time.Time
 	log       *slog.Logger
 	autoIssue bool
+	logos     LogoFetcher
 }
 
 // New returns a Service.
 func New(o Options) *Service {
-	return &Service{store: o.Store, ca: o.CA, now: o.Now, log: o.Log, autoIssue: o.AutoIssue}
+	return &Service{store: o.Store, ca: o.CA, now: o.Now, log: o.Log, autoIssue: o.AutoIssue, logos: o.Logos}
 }
 
 var (
@@ -160,7 +163,8 @@ func (s *Service) Certificate(ctx context.Context, accountID, id int64) (Bundle,
 	if err != nil {
 		return Bundle{}, problem.Internalf("order %d certificate %s: %w", o.ID, o.CertSerial, err)
 	}
-	p7, err := ca.PKCS7PEM(c.DER, s.ca.Intermediate().Raw, s.ca.Root().Raw)
+	inter := s.ca.IssuerOf(profileOf(o))
+	p7, err := ca.PKCS7PEM(c.DER, inter.Raw, s.ca.Root().Raw)
 	if err != nil {
 		return Bundle{}, problem.Internalf("pkcs7: %w", err)
 	}
@@ -168,10 +172,17 @@ func (s *Service) Certificate(ctx context.Context, accountID, id int64) (Bundle,
 		OrderID:      o.ID,
 		Serial:       c.Serial,
 		Certificate:  ca.PEM(c.DER),
-		Intermediate: s.ca.IntermediatePEM(),
+		Intermediate: ca.PEM(inter.Raw),
 		Root:         s.ca.RootPEM(),
 		PKCS7:        p7,
 	}, nil
+}
+
+func profileOf(o store.Order) ca.Profile {
+	if o.Product == ProductCode {
+		return ca.ProfileCodeSigning
+	}
+	return ca.ProfileTLS
 }
 
 // ReissueRequest is a REISSUE body as the edge decoded it. Empty fields
@@ -203,6 +214,9 @@ func (s *Service) Reissue(ctx context.Context, accountID, id int64, r ReissueReq
 		o, err := s.Get(ctx, accountID, id)
 		if err != nil {
 			return res, err
+		}
+		if o.Product == ProductCode && o.Status == store.StatusPendingIssuance && o.CSR == "" {
+			return ReissueResult{Added: []string{}, Dropped: []string{}}, s.supplyKey(ctx, o, r.CSR)
 		}
 		re, err := s.checkReissue(&o, r)
 		if err != nil {
@@ -243,22 +257,28 @@ func (s *Service) checkReissue(o *store.Order, r ReissueRequest) (*store.Reissue
 	var ps problem.List
 	re := &store.Reissue{CommonName: o.CommonName, CSR: o.CSR, ServerType: o.ServerType, Comments: strings.TrimSpace(r.Comments), RequestedAt: now}
 	if strings.TrimSpace(r.CSR) != "" {
-		if _, pemText, p := parseCSR(r.CSR); p != nil {
+		if _, pemText, p := parseCSRFor(o.Product, r.CSR); p != nil {
 			ps = append(ps, p)
 		} else {
 			re.CSR = pemText
 		}
 	}
-	if cn := strings.TrimSpace(r.CommonName); cn != "" {
-		re.CommonName = cn
+	if o.Product == ProductCode {
+		// A code signing certificate names the organization: a reissue
+		// is a rekey.
+		re.SANs = []string{}
+	} else {
+		if cn := strings.TrimSpace(r.CommonName); cn != "" {
+			re.CommonName = cn
+		}
+		sans := o.SANs
+		if r.SANsGiven {
+			sans = r.SANs
+		}
+		names, nps := checkNames(re.CommonName, sans, o.EV)
+		ps = append(ps, nps...)
+		re.CommonName, re.SANs = names[0], names
 	}
-	sans := o.SANs
-	if r.SANsGiven {
-		sans = r.SANs
-	}
-	names, nps := checkNames(re.CommonName, sans, o.EV)
-	ps = append(ps, nps...)
-	re.CommonName, re.SANs = names[0], names
 	if strings.TrimSpace(r.ServerType) != "" {
 		re.ServerType = parseServerType(r.ServerType)
 	}
@@ -296,6 +316,10 @@ func diffNames(old, new []string) (added, dropped []string) {
 	return added, dropped
 }
 
+// ErrNoKey means the order has no CSR yet (a code signing order waiting
+// for its key).
+var ErrNoKey = errors.New("the order has no key yet: a CSR must arrive first (REISSUE with a csr, or certd order provision)")
+
 // ErrNothingToApprove means the order has no pending issuance or reissue.
 var ErrNothingToApprove = errors.New("the order has nothing pending: it is issued and has no pending reissue")
 
@@ -324,6 +348,9 @@ func (s *Service) issue(ctx context.Context, o *store.Order) error {
 	if o.Pending != nil && o.Status == store.StatusIssued {
 		csrPEM, names, serverType = o.Pending.CSR, o.Pending.SANs, o.Pending.ServerType
 	}
+	if csrPEM == "" {
+		return ErrNoKey
+	}
 	csr, err := decodeStoredCSR(csrPEM)
 	if err != nil {
 		return fmt.Errorf("order %d: %w", o.ID, err)
@@ -336,8 +363,6 @@ func (s *Service) issue(ctx context.Context, o *store.Order) error {
 	}
 	req := ca.Request{
 		PublicKey:          csr.PublicKey,
-		CommonName:         names[0],
-		DNSNames:           names,
 		Organization:       o.Contact.OrgName,
 		OrganizationalUnit: o.Contact.OrgUnit,
 		Locality:           o.Contact.OrgCity,
@@ -347,10 +372,32 @@ func (s *Service) issue(ctx context.Context, o *store.Order) error {
 		Now:                now,
 		NotAfterLimit:      validTill,
 	}
+	commonName := o.CommonName
+	switch o.Product {
+	case ProductCode:
+		// Code Signing BRs section 7.1.4.2: the subject is the
+		// organization; commonName is its name.
+		req.Profile, req.CommonName = ca.ProfileCodeSigning, o.Contact.OrgName
+	case ProductWiFi:
+		req.CommonName, req.DNSNames = names[0], names
+		commonName = names[0]
+		if w := o.Extra.WiFi; w != nil {
+			for _, f := range w.FriendlyNames {
+				// Hotspot 2.0: the three-letter language code, then the name.
+				req.OtherNames = append(req.OtherNames, ca.OtherName{Type: ca.OIDWFAHotspotFriendlyName, Value: f.Language + f.Text})
+			}
+			for _, l := range append([]store.Logo{w.DefaultLogo}, w.AdditionalLogos...) {
+				req.Logos = append(req.Logos, ca.Logo{MediaType: l.MediaType, SHA256: l.SHA256, URL: l.URL, Size: l.Size, Width: l.Width, Height: l.Height, Language: l.Language})
+			}
+		}
+	default:
+		req.CommonName, req.DNSNames = names[0], names
+		commonName = names[0]
+	}
 	_, err = s.signRecorded(ctx, req, o.ID, func(prepared *ca.Prepared, serial string, der []byte) error {
 		o.Status = store.StatusIssued
 		o.CertSerial = serial
-		o.CSR, o.SANs, o.CommonName, o.ServerType = csrPEM, names, names[0], serverType
+		o.CSR, o.SANs, o.CommonName, o.ServerType = csrPEM, names, commonName, serverType
 		o.ValidFrom, o.ValidTill = validFrom, validTill
 		o.CertNotBefore, o.CertNotAfter = prepared.NotBefore, prepared.NotAfter
 		o.Pending = nil

@@ -96,3 +96,19 @@ func ValidText(s string, max int) bool {
 	}
 	return true
 }
+
+// ValidLanguage reports whether code is one of the reference's appendix
+// A.5 ISO 639-2 codes, which Wi-Fi friendly names and logos are tagged
+// with.
+func ValidLanguage(code string) bool { return languageCodes[strings.ToLower(code)] }
+
+// CodeSigningPlatform returns the appendix A.2 (EV: A.3) name of a code
+// signing platform id.
+func CodeSigningPlatform(id int, ev bool) (string, bool) {
+	if ev {
+		name, ok := evCodeSigningPlatforms[id]
+		return name, ok
+	}
+	name, ok := codeSigningPlatforms[id]
+	return name, ok
+}

@@ -29,6 +29,7 @@ import (
 	"github.com/certd/certd/internal/account"
 	v1 "github.com/certd/certd/internal/api/v1"
 	"github.com/certd/certd/internal/ca"
+	"github.com/certd/certd/internal/logo"
 	"github.com/certd/certd/internal/order"
 	"github.com/certd/certd/internal/store"
 	"github.com/certd/certd/internal/store/sqlite"
@@ -68,6 +69,9 @@ type Config struct {
 	// Out receives the start-up messages meant for the person who ran
 	// the server (paths, bootstrap credentials).
 	Out io.Writer
+	// AllowPrivateFetch lets Wi-Fi logo fetches reach loopback, private
+	// and link-local addresses.
+	AllowPrivateFetch bool
 	// Existing makes OpenData refuse a data folder that serve has not
 	// set up, so that a mistyped --data in a CLI command does not
 	// silently create a new CA.
@@ -160,6 +164,7 @@ func OpenData(ctx context.Context, cfg Config) (*Data, error) {
 		CA:  authority,
 		Orders: order.New(order.Options{
 			Store: db, CA: authority, Now: cfg.Now, Log: cfg.Log, AutoIssue: cfg.Sandbox,
+			Logos: logo.New(logo.Options{AllowPrivate: cfg.AllowPrivateFetch}),
 		}),
 		Accounts: account.New(db, cfg.Now),
 	}, nil
@@ -257,8 +262,9 @@ func (s *Server) setup(ctx context.Context) error {
 		Accounts: s.data.Accounts,
 		Log:      s.cfg.Log,
 		Files: map[string]v1.File{
-			"/ca/intermediate.crt": {ContentType: "application/pkix-cert", Body: s.data.CA.Intermediate().Raw},
-			"/ca/root.crt":         {ContentType: "application/pkix-cert", Body: s.data.CA.Root().Raw},
+			"/ca/intermediate.crt":          {ContentType: "application/pkix-cert", Body: s.data.CA.Intermediate().Raw},
+			"/ca/" + ca.CodeSigningCertFile: {ContentType: "application/pkix-cert", Body: s.data.CA.IssuerOf(ca.ProfileCodeSigning).Raw},
+			"/ca/root.crt":                  {ContentType: "application/pkix-cert", Body: s.data.CA.Root().Raw},
 		},
 	})
 	s.http = &http.Server{

@@ -107,6 +107,9 @@ type Logo struct {
 	URL       string `json:"url"`
 	MediaType string `json:"media_type"`
 	SHA256    []byte `json:"sha256"`
+	Size      int    `json:"size"`
+	Width     int    `json:"width"`
+	Height    int    `json:"height"`
 }
 
 // FriendlyName is a Wi-Fi operator's name in one language (ISO 639-2).

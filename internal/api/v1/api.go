@@ -63,6 +63,8 @@ func New(o Options) *Handler {
 	h := &Handler{orders: o.Orders, accounts: o.Accounts, log: o.Log, files: o.Files}
 	h.routes = []route{
 		{path: []string{"order", "ssl"}, methods: map[string]endpoint{"POST": {h.createSSL, account.Request}}},
+		{path: []string{"order", "code"}, methods: map[string]endpoint{"POST": {h.createCode, account.Request}}},
+		{path: []string{"order", "wfa"}, methods: map[string]endpoint{"POST": {h.createWiFi, account.Request}}},
 		{path: []string{"order"}, methods: map[string]endpoint{"GET": {h.listOrders, account.Read}}},
 		{path: []string{"order", "{id}"}, methods: map[string]endpoint{
 			"GET":     {h.getOrder, account.Read},
