@@ -32,7 +32,7 @@ type hashAlgAndValue struct {
 type logotypeDetails struct {
 	MediaType    string            `asn1:"ia5"`
 	LogotypeHash []hashAlgAndValue // SIZE (1..MAX)
-	LogotypeURI  []string          `asn1:"ia5"` // SIZE (1..MAX)
+	LogotypeURI  []asn1.RawValue   // SIZE (1..MAX) OF IA5String
 }
 
 type logotypeImageInfo struct {
@@ -61,11 +61,14 @@ func marshalLogotype(logos []Logo) (pkix.Extension, error) {
 		if len(l.SHA256) != 32 || l.URL == "" || l.MediaType == "" {
 			return pkix.Extension{}, errors.New("logotype: incomplete logo")
 		}
+		if !isIA5(l.URL) || !isIA5(l.MediaType) || !isIA5(l.Language) {
+			return pkix.Extension{}, errors.New("logotype: URL, media type and language must be ASCII")
+		}
 		data.Image = append(data.Image, logotypeImage{
 			ImageDetails: logotypeDetails{
 				MediaType:    l.MediaType,
 				LogotypeHash: []hashAlgAndValue{{HashAlg: pkix.AlgorithmIdentifier{Algorithm: oidSHA256}, HashValue: l.SHA256}},
-				LogotypeURI:  []string{l.URL},
+				LogotypeURI:  []asn1.RawValue{{Tag: asn1.TagIA5String, Bytes: []byte(l.URL)}},
 			},
 			ImageInfo: logotypeImageInfo{FileSize: l.Size, XSize: l.Width, YSize: l.Height, Language: l.Language},
 		})
@@ -79,16 +82,29 @@ func marshalLogotype(logos []Logo) (pkix.Extension, error) {
 		return pkix.Extension{}, err
 	}
 	// direct [0] IMPLICIT LogotypeData, inside subjectLogo [2], which is
-	// explicit because LogotypeInfo is a CHOICE.
+	// explicit because LogotypeInfo is a CHOICE. The tags are built by
+	// hand: encoding/asn1 ignores "explicit" on a RawValue that carries
+	// its own encoding.
 	direct, err := asn1.Marshal(asn1.RawValue{Class: asn1.ClassContextSpecific, Tag: 0, IsCompound: true, Bytes: raw.Bytes})
 	if err != nil {
 		return pkix.Extension{}, err
 	}
-	ext, err := asn1.Marshal(struct {
-		SubjectLogo asn1.RawValue `asn1:"explicit,tag:2"`
-	}{asn1.RawValue{FullBytes: direct}})
+	subject, err := asn1.Marshal(asn1.RawValue{Class: asn1.ClassContextSpecific, Tag: 2, IsCompound: true, Bytes: direct})
+	if err != nil {
+		return pkix.Extension{}, err
+	}
+	ext, err := asn1.Marshal(asn1.RawValue{Class: asn1.ClassUniversal, Tag: asn1.TagSequence, IsCompound: true, Bytes: subject})
 	if err != nil {
 		return pkix.Extension{}, err
 	}
 	return pkix.Extension{Id: OIDLogotype, Value: ext}, nil
+}
+
+func isIA5(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }

@@ -31,24 +31,23 @@ func marshalSAN(dnsNames []string, others []OtherName) (pkix.Extension, error) {
 		if !utf8.ValidString(o.Value) {
 			return pkix.Extension{}, errors.New("otherName value is not UTF-8")
 		}
+		// OtherName ::= SEQUENCE { type-id OID, value [0] EXPLICIT ANY },
+		// and GeneralName's otherName is [0] IMPLICIT OtherName. The tags
+		// are built by hand: encoding/asn1 ignores "explicit" on a
+		// RawValue that carries its own encoding.
 		value, err := asn1.MarshalWithParams(o.Value, "utf8")
 		if err != nil {
 			return pkix.Extension{}, err
 		}
-		inner, err := asn1.Marshal(struct {
-			Type  asn1.ObjectIdentifier
-			Value asn1.RawValue `asn1:"explicit,tag:0"`
-		}{o.Type, asn1.RawValue{FullBytes: value}})
+		typeID, err := asn1.Marshal(o.Type)
 		if err != nil {
 			return pkix.Extension{}, err
 		}
-		// otherName is [0] IMPLICIT OtherName: keep the SEQUENCE's
-		// contents, replace its tag.
-		var seq asn1.RawValue
-		if _, err := asn1.Unmarshal(inner, &seq); err != nil {
+		wrapped, err := asn1.Marshal(asn1.RawValue{Class: asn1.ClassContextSpecific, Tag: 0, IsCompound: true, Bytes: value})
+		if err != nil {
 			return pkix.Extension{}, err
 		}
-		names = append(names, asn1.RawValue{Class: asn1.ClassContextSpecific, Tag: 0, IsCompound: true, Bytes: seq.Bytes})
+		names = append(names, asn1.RawValue{Class: asn1.ClassContextSpecific, Tag: 0, IsCompound: true, Bytes: append(typeID, wrapped...)})
 	}
 	der, err := asn1.Marshal(names)
 	if err != nil {

@@ -38,6 +38,7 @@ type envOptions struct {
 	http              bool
 	readHeaderTimeout time.Duration
 	readTimeout       time.Duration
+	allowPrivateFetch bool
 }
 
 func start(t *testing.T, opts envOptions) *env {
@@ -53,6 +54,7 @@ func start(t *testing.T, opts envOptions) *env {
 
 		ReadHeaderTimeout: opts.readHeaderTimeout,
 		ReadTimeout:       opts.readTimeout,
+		AllowPrivateFetch: opts.allowPrivateFetch,
 	})
 	if err != nil {
 		cancel()

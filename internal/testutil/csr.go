@@ -55,6 +55,8 @@ func Key(t testing.TB, name string) crypto.Signer {
 		k, err = rsa.GenerateKey(rand.Reader, 1024)
 	case "rsa2048":
 		k, err = rsa.GenerateKey(rand.Reader, 2048)
+	case "rsa3072":
+		k, err = rsa.GenerateKey(rand.Reader, 3072)
 	case "rsa4096":
 		k, err = rsa.GenerateKey(rand.Reader, 4096)
 	default:

@@ -32,6 +32,13 @@ func OpenSSL(t testing.TB, dir string, args ...string) string {
 // when openssl is installed (CI installs it).
 func OpenSSLVerify(t testing.TB, certPEM, intermediatePEM, rootPEM string) {
 	t.Helper()
+	OpenSSLVerifyPurpose(t, "sslserver", certPEM, intermediatePEM, rootPEM)
+}
+
+// OpenSSLVerifyPurpose is OpenSSLVerify for another purpose ("" for
+// none: OpenSSL before 3.2 has no code signing purpose).
+func OpenSSLVerifyPurpose(t testing.TB, purpose, certPEM, intermediatePEM, rootPEM string) {
+	t.Helper()
 	if !HaveOpenSSL() {
 		t.Log("openssl not installed; skipping openssl verify")
 		return
@@ -42,7 +49,11 @@ func OpenSSLVerify(t testing.TB, certPEM, intermediatePEM, rootPEM string) {
 			t.Fatal(err)
 		}
 	}
-	out := OpenSSL(t, dir, "verify", "-x509_strict", "-purpose", "sslserver", "-CAfile", "root.pem", "-untrusted", "inter.pem", "cert.pem")
+	args := []string{"verify", "-x509_strict", "-CAfile", "root.pem", "-untrusted", "inter.pem"}
+	if purpose != "" {
+		args = append(args, "-purpose", purpose)
+	}
+	out := OpenSSL(t, dir, append(args, "cert.pem")...)
 	if !strings.Contains(out, "cert.pem: OK") {
 		t.Fatalf("openssl verify: %s", out)
 	}
