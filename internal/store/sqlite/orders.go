@@ -114,7 +114,7 @@ func insertOrder(ctx context.Context, db execer, o *store.Order) error {
 	if err != nil {
 		return err
 	}
-	if err := writeNames(ctx, db, id, o); err != nil {
+	if err := insertNames(ctx, db, id, o); err != nil {
 		return err
 	}
 	o.ID, o.Version = id, 1
@@ -127,6 +127,10 @@ func writeNames(ctx context.Context, db execer, id int64, o *store.Order) error 
 	if _, err := db.ExecContext(ctx, `DELETE FROM order_names WHERE order_id = ?`, id); err != nil {
 		return err
 	}
+	return insertNames(ctx, db, id, o)
+}
+
+func insertNames(ctx context.Context, db execer, id int64, o *store.Order) error {
 	for _, n := range o.Names() {
 		if _, err := db.ExecContext(ctx, `INSERT OR IGNORE INTO order_names (account_id, name, order_id) VALUES (?, ?, ?)`, o.AccountID, n, id); err != nil {
 			return err

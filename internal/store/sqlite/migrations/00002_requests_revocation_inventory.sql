@@ -35,6 +35,7 @@ CREATE TABLE order_names (
     order_id   INTEGER NOT NULL REFERENCES orders(id),
     PRIMARY KEY (account_id, name, order_id)
 ) WITHOUT ROWID;
+CREATE INDEX order_names_order ON order_names(order_id);
 
 ALTER TABLE certificates ADD COLUMN revoked_at INTEGER;
 ALTER TABLE certificates ADD COLUMN revocation_reason INTEGER;
