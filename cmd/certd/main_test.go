@@ -450,3 +450,60 @@ func TestAPIKeyCommands(t *testing.T) {
 		}
 	}
 }
+
+func TestOrderProvision(t *testing.T) {
+	data := t.TempDir()
+	d := serve(t, data, "--http")
+	creds := bootstrapCreds(t, data)
+	body := `{"validity":"1","cs_provisioning_method":"ship_token","ev":"true","org_name":"My Company","org_addr1":"19 Windsor Court",
+"org_city":"Tampa","org_state":"FL","org_zip":"33615","org_country":"US","telephone":"555-555-1234","org_contact_firstname":"Gary",
+"org_contact_lastname":"McCoy","org_contact_job_title":"CTO","org_contact_email":"gm@example.com","org_contact_telephone":"555-555-1234"}`
+	req, _ := http.NewRequest("POST", d.url+"/order/code", strings.NewReader(body))
+	req.SetBasicAuth(creds.AccountID, creds.APIKey)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var created struct {
+		OrderID string `json:"order_id"`
+	}
+	_ = json.NewDecoder(resp.Body).Decode(&created)
+	resp.Body.Close()
+	if resp.StatusCode != 201 {
+		t.Fatalf("POST /order/code = %d", resp.StatusCode)
+	}
+	csrPath := filepath.Join(t.TempDir(), "token.csr")
+	if err := os.WriteFile(csrPath, []byte(testutil.CSR(t, testutil.Key(t, "p384"), "")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := run(t, "order", "provision", created.OrderID, "--csr", csrPath, "--data", data)
+	if err != nil || !strings.Contains(out, "issued: serial") {
+		t.Fatalf("order provision: %v %s", err, out)
+	}
+	c := client.New(d.url, creds.AccountID, creds.APIKey)
+	cert, err := c.Certificate(context.Background(), created.OrderID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	testutil.OpenSSLVerifyPurpose(t, "", cert.Certs.Certificate, cert.Certs.Intermediate, cert.Certs.Root)
+	if out, err := run(t, "order", "provision", created.OrderID, "--csr", csrPath, "--data", data); err == nil {
+		t.Fatalf("provisioned twice: %s", out)
+	}
+}
+
+func bootstrapCreds(t *testing.T, data string) client.Client {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(data, "bootstrap-account.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var creds struct {
+		AccountID string `json:"account_id"`
+		APIKey    string `json:"api_key"`
+	}
+	if err := json.Unmarshal(b, &creds); err != nil {
+		t.Fatal(err)
+	}
+	return client.Client{AccountID: creds.AccountID, APIKey: creds.APIKey}
+}

@@ -459,3 +459,23 @@ func TestWiFiLogoOnPrivateAddressRefused(t *testing.T) {
 		t.Fatalf("= %d %s", r.status, r.body)
 	}
 }
+
+func TestCodeSigningXML(t *testing.T) {
+	e := start(t, envOptions{sandbox: true})
+	body := `<request><validity>2</validity><platform>2</platform><cs_provisioning_method>client_app</cs_provisioning_method>
+<org_name>My Company</org_name><org_addr1>19 Windsor Court</org_addr1><org_addr2></org_addr2><org_city>Tampa</org_city>
+<org_state>FL</org_state><org_zip>33615</org_zip><org_country>US</org_country><telephone>555-555-1234</telephone>
+<org_contact_firstname>Gary</org_contact_firstname><org_contact_lastname>McCoy</org_contact_lastname>
+<org_contact_job_title>CTO</org_contact_job_title><org_contact_email>gm@example.com</org_contact_email>
+<org_contact_telephone>555-555-1234</org_contact_telephone><ev>true</ev>
+<csr>` + codeCSR(t) + `</csr></request>`
+	r := e.do(req{method: "POST", path: "/order/code", headers: map[string]string{"Content-Type": "application/vnd.digicert.rest-v1+xml"}, body: body})
+	if r.status != 201 || !strings.Contains(string(r.body), "<order_id>") {
+		t.Fatalf("XML code order = %d %s", r.status, r.body)
+	}
+	bad := strings.Replace(body, "<platform>2</platform>", "<platform>51</platform>", 1)
+	r = e.do(req{method: "POST", path: "/order/code", headers: map[string]string{"Content-Type": "application/xml"}, body: bad})
+	if r.status != 400 || !strings.Contains(string(r.body), "<code>invalid_param:platform</code>") {
+		t.Fatalf("XML code order with an A.2 platform for EV = %d %s", r.status, r.body)
+	}
+}
