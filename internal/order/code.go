@@ -79,15 +79,8 @@ func checkCode(r CodeRequest) (checkedCode, error) {
 	ev, evOK := parseBool(r.EV)
 	c.ev = ev
 
-	switch v := strings.TrimSpace(r.Validity); {
-	case v == "":
-		ps = append(ps, problem.Required("validity", "Validity is required."))
-	default:
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 3 {
-			ps = append(ps, problem.Invalid("validity", "Validity must be a whole number of years from 1 to 3."))
-		}
-		c.validity = n
+	if p := checkValidity(r.Validity, 3, &c.validity); p != nil {
+		ps = append(ps, p)
 	}
 
 	method := strings.ToLower(strings.TrimSpace(r.ProvisioningMethod))

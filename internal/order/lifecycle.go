@@ -71,13 +71,10 @@ func (s *Service) checkRenewal(old *store.Order, r RenewRequest) (store.Order, e
 			o.CSR = pemText
 		}
 	}
-	if v := strings.TrimSpace(r.Validity); v != "" {
-		n, err := strconv.Atoi(v)
-		max := maxValidity(o.Product, o.EV)
-		if err != nil || n < 1 || n > max {
-			ps = append(ps, problem.Invalid("validity", fmt.Sprintf("Validity must be a whole number of years from 1 to %d.", max)))
+	if strings.TrimSpace(r.Validity) != "" {
+		if p := checkValidity(r.Validity, maxValidity(o.Product, o.EV), &o.ValidityYears); p != nil {
+			ps = append(ps, p)
 		}
-		o.ValidityYears = n
 	}
 	if o.Product != ProductCode {
 		cn := o.CommonName

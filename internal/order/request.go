@@ -105,19 +105,12 @@ func checkSSL(r SSLRequest) (checkedSSL, error) {
 		csrNames = csr.DNSNames
 	}
 
-	switch v := strings.TrimSpace(r.Validity); {
-	case v == "":
-		ps = append(ps, problem.Required("validity", "Validity is required."))
-	default:
-		n, err := strconv.Atoi(v)
-		max := 3
-		if c.ev {
-			max = 2
-		}
-		if err != nil || n < 1 || n > max {
-			ps = append(ps, problem.Invalid("validity", fmt.Sprintf("Validity must be a whole number of years from 1 to %d.", max)))
-		}
-		c.validity = n
+	max := 3
+	if c.ev {
+		max = 2
+	}
+	if p := checkValidity(r.Validity, max, &c.validity); p != nil {
+		ps = append(ps, p)
 	}
 
 	cn := strings.TrimSpace(r.CommonName)
@@ -267,6 +260,20 @@ func parseCSRFor(product, text string) (*x509.CertificateRequest, string, *probl
 		return nil, "", problem.Invalid("csr", fmt.Sprintf("The CSR's key is not allowed: %v.", err))
 	}
 	return csr, csrPEM(csr.Raw), nil
+}
+
+// checkValidity reads a term of 1 to max whole years into dst.
+func checkValidity(v string, max int, dst *int) *problem.Problem {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return problem.Required("validity", "Validity is required.")
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > max {
+		return problem.Invalid("validity", fmt.Sprintf("Validity must be a whole number of years from 1 to %d.", max))
+	}
+	*dst = n
+	return nil
 }
 
 // maxValidity is the longest term, in years, a product may be ordered for.

@@ -120,48 +120,36 @@ func (db *DB) ReserveCertificate(ctx context.Context, c store.Certificate) error
 
 // CompleteIssuance implements store.Certificates.
 func (db *DB) CompleteIssuance(ctx context.Context, serial string, der []byte, issuedAt time.Time, o *store.Order) error {
-	version := int64(0)
-	if o != nil {
-		version = o.Version
-	}
-	err := db.tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE certificates SET status = ?, der = ?, issued_at = ? WHERE serial = ? AND status = ?`,
-			store.CertIssued, der, issuedAt.UnixNano(), serial, store.CertReserved)
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n != 1 {
-			return fmt.Errorf("reserved serial %s: %w", serial, store.ErrNotFound)
-		}
-		if o == nil {
-			return nil
-		}
-		return updateOrder(ctx, tx, o)
-	})
-	if err != nil && o != nil {
-		o.Version = version
-	}
-	return err
+	return db.certificateAndOrder(ctx, o, fmt.Errorf("reserved serial %s: %w", serial, store.ErrNotFound),
+		`UPDATE certificates SET status = ?, der = ?, issued_at = ? WHERE serial = ? AND status = ?`,
+		store.CertIssued, der, issuedAt.UnixNano(), serial, store.CertReserved)
 }
 
 // RevokeCertificate implements store.Certificates.
 func (db *DB) RevokeCertificate(ctx context.Context, serial string, at time.Time, reason int, comments string, o *store.Order) error {
+	return db.certificateAndOrder(ctx, o, fmt.Errorf("issued, unrevoked certificate %s: %w", serial, store.ErrConflict),
+		`UPDATE certificates SET revoked_at = ?, revocation_reason = ?, revocation_comments = ?
+			WHERE serial = ? AND status = ? AND revoked_at IS NULL`, at.UnixNano(), reason, comments, serial, store.CertIssued)
+}
+
+// certificateAndOrder runs an update that must change exactly one
+// certificate (else it fails with missing) and, when o is not nil, the
+// optimistic update of its order, in one transaction. On failure o keeps
+// the version it had.
+func (db *DB) certificateAndOrder(ctx context.Context, o *store.Order, missing error, query string, args ...any) error {
 	version := int64(0)
 	if o != nil {
 		version = o.Version
 	}
 	err := db.tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE certificates SET revoked_at = ?, revocation_reason = ?, revocation_comments = ?
-			WHERE serial = ? AND status = ? AND revoked_at IS NULL`, at.UnixNano(), reason, comments, serial, store.CertIssued)
+		res, err := tx.ExecContext(ctx, query, args...)
 		if err != nil {
 			return err
 		}
 		if n, err := res.RowsAffected(); err != nil {
 			return err
 		} else if n != 1 {
-			return fmt.Errorf("issued, unrevoked certificate %s: %w", serial, store.ErrConflict)
+			return missing
 		}
 		if o == nil {
 			return nil
