@@ -83,6 +83,8 @@ bootstrap-account.json. Later starts reuse all of it.`,
 	f.StringVar(&cfg.CAKeyType, "ca-key-type", "ecdsa", "key type of a new CA hierarchy: ecdsa (P-256), rsa (3072 bits) or rsa4096")
 	f.IntVar(&cfg.MaxLifetimeDays, "max-cert-days", 0, "cap certificate lifetime below the CA/Browser Forum maximum (0: the maximum in force)")
 	f.BoolVar(&cfg.AllowPrivateFetch, "allow-private-fetch", false, "let Wi-Fi logo fetches reach loopback, private and link-local addresses")
+	f.StringVar(&cfg.NameProfile, "name-profile", "public", "names certificates may carry: public (registered domains only) or private (also internal names and IP addresses)")
+	f.StringVar(&cfg.KeyBlocklist, "key-blocklist", "", "file of SHA-256 hashes (hex) of compromised keys' SubjectPublicKeyInfo, one per line")
 	return cmd
 }
 

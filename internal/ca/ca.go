@@ -288,6 +288,12 @@ func (a *Authority) Root() *x509.Certificate { return a.root }
 // Intermediate returns the TLS issuing intermediate certificate.
 func (a *Authority) Intermediate() *x509.Certificate { return a.tls.cert }
 
+// PublicKeys returns the public keys of the root and the intermediates,
+// which no subscriber may present.
+func (a *Authority) PublicKeys() []crypto.PublicKey {
+	return []crypto.PublicKey{a.root.PublicKey, a.tls.cert.PublicKey, a.code.cert.PublicKey}
+}
+
 // IssuerOf returns the intermediate that signs certificates of a profile.
 func (a *Authority) IssuerOf(p Profile) *x509.Certificate { return a.issuer(p).cert }
 

@@ -56,8 +56,8 @@ func shipFields(a *store.ShipAddress) []struct {
 }
 
 // CheckCode validates a code signing order completely.
-func CheckCode(r CodeRequest) error {
-	_, err := checkCode(r)
+func (s *Service) CheckCode(r CodeRequest) error {
+	_, err := s.rules.checkCode(r)
 	return err
 }
 
@@ -72,7 +72,7 @@ func CheckCode(r CodeRequest) error {
 //   - telephone and org_contact_job_title are required;
 //   - csr (certd's extension) is not taken with ship_token: the operator
 //     provisions the token's key (certd order provision).
-func checkCode(r CodeRequest) (checkedCode, error) {
+func (rl Rules) checkCode(r CodeRequest) (checkedCode, error) {
 	var ps problem.List
 	var c checkedCode
 	c.contact = trimContact(r.Contact)
@@ -155,7 +155,7 @@ func checkCode(r CodeRequest) (checkedCode, error) {
 	if csr := strings.TrimSpace(r.CSR); csr != "" {
 		if shipping {
 			ps = append(ps, problem.Invalid("csr", "A shipped token's key is provisioned by the CA; send no CSR with ship_token."))
-		} else if _, pemText, p := parseCSRFor(ProductCode, csr); p != nil {
+		} else if _, pemText, p := rl.parseCSRFor(ProductCode, csr); p != nil {
 			ps = append(ps, p)
 		} else {
 			c.csrPEM = pemText
@@ -174,7 +174,7 @@ func checkCode(r CodeRequest) (checkedCode, error) {
 // in pending issuance for the key: a CSR sent with REISSUE (client_app),
 // or the operator's `certd order provision` (ship_token).
 func (s *Service) CreateCode(ctx context.Context, accountID int64, r CodeRequest) (store.Order, error) {
-	c, err := checkCode(r)
+	c, err := s.rules.checkCode(r)
 	if err != nil {
 		return store.Order{}, err
 	}
@@ -201,7 +201,7 @@ func (s *Service) supplyKey(ctx context.Context, o store.Order, csr string) erro
 	if strings.TrimSpace(csr) == "" {
 		return problem.Required("csr", "The order has no key yet: send the CSR.")
 	}
-	_, pemText, p := parseCSRFor(ProductCode, csr)
+	_, pemText, p := s.rules.parseCSRFor(ProductCode, csr)
 	if p != nil {
 		return p
 	}
@@ -235,7 +235,7 @@ func (s *Service) Provision(ctx context.Context, id int64, csr string) (store.Or
 	if o.Product != ProductCode || o.Extra.CodeSigning == nil || o.Extra.CodeSigning.ProvisioningMethod != ProvisionShipToken || o.Status != store.StatusPendingIssuance {
 		return o, ErrNotShipToken
 	}
-	_, pemText, p := parseCSRFor(ProductCode, csr)
+	_, pemText, p := s.rules.parseCSRFor(ProductCode, csr)
 	if p != nil {
 		return o, errors.New(p.Description)
 	}

@@ -65,7 +65,7 @@ func (s *Service) checkRenewal(old *store.Order, r RenewRequest) (store.Order, e
 	o.CreatedAt, o.UpdatedAt, o.SiteSealToken = now, now, sealToken()
 	o.RenewedOrderID, o.RenewalOrderID = old.ID, 0
 	if strings.TrimSpace(r.CSR) != "" {
-		if _, pemText, p := parseCSRFor(o.Product, r.CSR); p != nil {
+		if _, pemText, p := s.rules.parseCSRFor(o.Product, r.CSR); p != nil {
 			ps = append(ps, p)
 		} else {
 			o.CSR = pemText
@@ -85,7 +85,7 @@ func (s *Service) checkRenewal(old *store.Order, r RenewRequest) (store.Order, e
 		if r.SANsGiven {
 			sans = r.SANs
 		}
-		names, nps := checkNames(cn, sans, o.EV)
+		names, nps := s.rules.checkNames(cn, sans, o.EV)
 		ps = append(ps, nps...)
 		o.CommonName, o.SANs = names[0], names
 	}

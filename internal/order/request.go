@@ -11,9 +11,8 @@ import (
 	"github.com/certd/certd/internal/store"
 )
 
-// MaxNames is the most DNS names (common name included) one order may
-// carry.
-const MaxNames = 100
+// MaxNames is the most names (common name included) one order may carry.
+const MaxNames = policy.MaxNamesPerOrder
 
 // SSLRequest is a POST /order/ssl body as the edge decoded it: every scalar
 // as the text the client sent (numbers and booleans rendered as text), so
@@ -79,13 +78,21 @@ var requiredFields = []struct {
 	{"org_contact_telephone", "Contact telephone", func(c *store.Contact) string { return c.ContactPhone }},
 }
 
+// Rules are the configurable checks every order passes: the key policy
+// and the name profile. The zero value is the strict default (goodkey
+// rules without lists, the public name profile).
+type Rules struct {
+	Keys  policy.KeyPolicy
+	Names policy.NameProfile
+}
+
 // CheckSSL validates r completely and returns every problem found.
-func CheckSSL(r SSLRequest) error {
-	_, err := checkSSL(r)
+func (s *Service) CheckSSL(r SSLRequest) error {
+	_, err := s.rules.checkSSL(r)
 	return err
 }
 
-func checkSSL(r SSLRequest) (checkedSSL, error) {
+func (rl Rules) checkSSL(r SSLRequest) (checkedSSL, error) {
 	var ps problem.List
 	var c checkedSSL
 	c.contact = trimContact(r.Contact)
@@ -97,12 +104,19 @@ func checkSSL(r SSLRequest) (checkedSSL, error) {
 	csrCN := ""
 	if strings.TrimSpace(r.CSR) == "" {
 		ps = append(ps, problem.Required("csr", "CSR is required."))
-	} else if csr, pemText, err := parseCSR(r.CSR); err != nil {
+	} else if csr, pemText, err := rl.parseCSR(r.CSR); err != nil {
 		ps = append(ps, err)
 	} else {
 		c.csr, c.csrPEM = csr, pemText
 		csrCN = csr.Subject.CommonName
 		csrNames = csr.DNSNames
+		if rl.Names == policy.ProfilePrivate {
+			// An internal PKI certifies the addresses a CSR asks for; the
+			// public profile never does, so it ignores them.
+			for _, ip := range csr.IPAddresses {
+				csrNames = append(csrNames, ip.String())
+			}
+		}
 	}
 
 	max := 3
@@ -129,7 +143,7 @@ func checkSSL(r SSLRequest) (checkedSSL, error) {
 			ps = append(ps, problem.Required("common_name", "Common name is required when the CSR names none."))
 		}
 	} else {
-		names, nps := checkNames(cn, sans, c.ev)
+		names, nps := rl.checkNames(cn, sans, c.ev)
 		ps = append(ps, nps...)
 		c.names = names
 	}
@@ -201,11 +215,11 @@ func checkContact(c *store.Contact, ev bool) problem.List {
 
 // checkNames normalizes the common name and SANs into one list, common
 // name first, without duplicates.
-func checkNames(cn string, sans []string, ev bool) ([]string, problem.List) {
+func (rl Rules) checkNames(cn string, sans []string, ev bool) ([]string, problem.List) {
 	var ps problem.List
-	ncn, err := policy.NormalizeDNSName(cn)
+	ncn, _, err := rl.Names.Normalize(cn)
 	if err != nil {
-		ps = append(ps, problem.Invalid("common_name", fmt.Sprintf("Common name %q is not a valid DNS name: %v.", cn, err)))
+		ps = append(ps, problem.Invalid("common_name", fmt.Sprintf("Common name %q cannot be certified: %v.", truncate(cn, 80), err)))
 	} else if len(ncn) > 64 {
 		// RFC 5280 appendix A: ub-common-name is 64.
 		ps = append(ps, problem.Invalid("common_name", "Common name must be at most 64 characters; put longer names in sans."))
@@ -216,9 +230,9 @@ func checkNames(cn string, sans []string, ev bool) ([]string, problem.List) {
 		if strings.TrimSpace(s) == "" {
 			continue
 		}
-		n, err := policy.NormalizeDNSName(s)
+		n, _, err := rl.Names.Normalize(s)
 		if err != nil {
-			ps = append(ps, problem.Invalid("sans", fmt.Sprintf("SAN %q is not a valid DNS name: %v.", truncate(s, 80), err)))
+			ps = append(ps, problem.Invalid("sans", fmt.Sprintf("SAN %q cannot be certified: %v.", truncate(s, 80), err)))
 			continue
 		}
 		if !seen[n] {
@@ -241,23 +255,28 @@ func checkNames(cn string, sans []string, ev bool) ([]string, problem.List) {
 	return names, ps
 }
 
-func parseCSR(text string) (*x509.CertificateRequest, string, *problem.Problem) {
-	return parseCSRFor(ProductSSL, text)
+func (rl Rules) parseCSR(text string) (*x509.CertificateRequest, string, *problem.Problem) {
+	return rl.parseCSRFor(ProductSSL, text)
 }
 
 // parseCSRFor parses a CSR and applies the key policy of the product's
 // certificate profile.
-func parseCSRFor(product, text string) (*x509.CertificateRequest, string, *problem.Problem) {
+func (rl Rules) parseCSRFor(product, text string) (*x509.CertificateRequest, string, *problem.Problem) {
 	csr, err := policy.ParseCSR(text)
 	if err != nil {
 		return nil, "", problem.Invalid("csr", fmt.Sprintf("The CSR cannot be used: %v.", err))
 	}
-	check := policy.CheckKey
+	keys := rl.Keys
 	if product == ProductCode {
-		check = policy.CheckCodeSigningKey
+		keys.MinRSABits = 3072 // Code Signing BRs section 6.1.5
 	}
-	if err := check(csr.PublicKey); err != nil {
+	if err := keys.Check(csr.PublicKey); err != nil {
 		return nil, "", problem.Invalid("csr", fmt.Sprintf("The CSR's key is not allowed: %v.", err))
+	}
+	// The key is judged first: a weak key is refused for what it is,
+	// whatever its signature.
+	if err := policy.CheckCSRSignature(csr); err != nil {
+		return nil, "", problem.Invalid("csr", fmt.Sprintf("The CSR cannot be used: %v.", err))
 	}
 	return csr, csrPEM(csr.Raw), nil
 }

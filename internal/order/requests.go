@@ -32,8 +32,8 @@ func errAlreadyDecided(r store.Request) error {
 		"The request was already "+r.Status+" on "+r.DecidedAt.UTC().Format("2006-01-02 15:04:05 MST")+"; it cannot be decided again.")
 }
 
-func checkEnterprise(r EnterpriseRequest) (checkedSSL, error) {
-	c, err := checkSSL(r.SSLRequest)
+func (rl Rules) checkEnterprise(r EnterpriseRequest) (checkedSSL, error) {
+	c, err := rl.checkSSL(r.SSLRequest)
 	ps := problem.List(problem.Flatten(err))
 	for _, f := range []struct {
 		name, value string
@@ -49,7 +49,7 @@ func checkEnterprise(r EnterpriseRequest) (checkedSSL, error) {
 // SubmitRequest validates an enterprise request and stores it, pending an
 // admin's decision.
 func (s *Service) SubmitRequest(ctx context.Context, p account.Principal, r EnterpriseRequest) (store.Request, error) {
-	if _, err := checkEnterprise(r); err != nil {
+	if _, err := s.rules.checkEnterprise(r); err != nil {
 		return store.Request{}, err
 	}
 	params, err := json.Marshal(r)
@@ -73,11 +73,11 @@ func RequestParams(r store.Request) (EnterpriseRequest, error) {
 	return e, nil
 }
 
-// Names returns the names a request asks for, common name first, as its
-// order would carry them (taken from the CSR where the request named
-// none).
-func (e EnterpriseRequest) Names() []string {
-	c, _ := checkSSL(e.SSLRequest)
+// RequestNames returns the names a request asks for, common name first,
+// as its order would carry them (taken from the CSR where the request
+// named none).
+func (s *Service) RequestNames(e EnterpriseRequest) []string {
+	c, _ := s.rules.checkSSL(e.SSLRequest)
 	return c.names
 }
 
@@ -133,7 +133,7 @@ func (s *Service) ApproveRequest(ctx context.Context, p account.Principal, id in
 	if err != nil {
 		return r, store.Order{}, err
 	}
-	c, err := checkEnterprise(params)
+	c, err := s.rules.checkEnterprise(params)
 	if err != nil {
 		return r, store.Order{}, err
 	}

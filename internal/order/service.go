@@ -13,6 +13,8 @@ import (
 	"fmt"
 	"log/slog"
 	"math/big"
+	"net"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -39,6 +41,8 @@ type Options struct {
 	AutoIssue bool
 	// Logos fetches Wi-Fi logos.
 	Logos LogoFetcher
+	// Rules are the key policy and name profile orders must pass.
+	Rules Rules
 }
 
 // Service runs the order lifecycle.
@@ -49,11 +53,12 @@ type Service struct {
 	log       *slog.Logger
 	autoIssue bool
 	logos     LogoFetcher
+	rules     Rules
 }
 
 // New returns a Service.
 func New(o Options) *Service {
-	return &Service{store: o.Store, ca: o.CA, now: o.Now, log: o.Log, autoIssue: o.AutoIssue, logos: o.Logos}
+	return &Service{store: o.Store, ca: o.CA, now: o.Now, log: o.Log, autoIssue: o.AutoIssue, logos: o.Logos, rules: o.Rules}
 }
 
 var (
@@ -69,7 +74,7 @@ var (
 // auto-issue mode it also issues the certificate before returning; if that
 // fails the order stays pending and the failure is logged.
 func (s *Service) CreateSSL(ctx context.Context, accountID int64, r SSLRequest) (store.Order, error) {
-	c, err := checkSSL(r)
+	c, err := s.rules.checkSSL(r)
 	if err != nil {
 		return store.Order{}, err
 	}
@@ -178,6 +183,21 @@ func (s *Service) Certificate(ctx context.Context, accountID, id int64) (Bundle,
 	}, nil
 }
 
+// splitNames separates an order's names into DNS names and IP addresses
+// (the private name profile allows both); the first is the common name.
+func splitNames(names []string) (string, []string, []net.IP) {
+	var dns []string
+	var ips []net.IP
+	for _, n := range names {
+		if a, err := netip.ParseAddr(n); err == nil {
+			ips = append(ips, net.IP(a.AsSlice()))
+		} else {
+			dns = append(dns, n)
+		}
+	}
+	return names[0], dns, ips
+}
+
 func profileOf(o store.Order) ca.Profile {
 	if o.Product == ProductCode {
 		return ca.ProfileCodeSigning
@@ -257,7 +277,7 @@ func (s *Service) checkReissue(o *store.Order, r ReissueRequest) (*store.Reissue
 	var ps problem.List
 	re := &store.Reissue{CommonName: o.CommonName, CSR: o.CSR, ServerType: o.ServerType, Comments: strings.TrimSpace(r.Comments), RequestedAt: now}
 	if strings.TrimSpace(r.CSR) != "" {
-		if _, pemText, p := parseCSRFor(o.Product, r.CSR); p != nil {
+		if _, pemText, p := s.rules.parseCSRFor(o.Product, r.CSR); p != nil {
 			ps = append(ps, p)
 		} else {
 			re.CSR = pemText
@@ -275,7 +295,7 @@ func (s *Service) checkReissue(o *store.Order, r ReissueRequest) (*store.Reissue
 		if r.SANsGiven {
 			sans = r.SANs
 		}
-		names, nps := checkNames(re.CommonName, sans, o.EV)
+		names, nps := s.rules.checkNames(re.CommonName, sans, o.EV)
 		ps = append(ps, nps...)
 		re.CommonName, re.SANs = names[0], names
 	}
@@ -379,7 +399,7 @@ func (s *Service) issue(ctx context.Context, o *store.Order) error {
 		// organization; commonName is its name.
 		req.Profile, req.CommonName = ca.ProfileCodeSigning, o.Contact.OrgName
 	case ProductWiFi:
-		req.CommonName, req.DNSNames = names[0], names
+		req.CommonName, req.DNSNames, req.IPAddresses = splitNames(names)
 		commonName = names[0]
 		if w := o.Extra.WiFi; w != nil {
 			for _, f := range w.FriendlyNames {
@@ -391,7 +411,7 @@ func (s *Service) issue(ctx context.Context, o *store.Order) error {
 			}
 		}
 	default:
-		req.CommonName, req.DNSNames = names[0], names
+		req.CommonName, req.DNSNames, req.IPAddresses = splitNames(names)
 		commonName = names[0]
 	}
 	_, err = s.signRecorded(ctx, req, o.ID, func(prepared *ca.Prepared, serial string, der []byte) error {

@@ -34,14 +34,14 @@ const (
 )
 
 // CheckWiFi validates a Wi-Fi order's fields without fetching anything.
-func CheckWiFi(r WiFiRequest) error {
-	_, err := checkWiFi(r)
+func (s *Service) CheckWiFi(r WiFiRequest) error {
+	_, err := s.rules.checkWiFi(r)
 	return err
 }
 
-func checkWiFi(r WiFiRequest) (checkedSSL, error) {
+func (rl Rules) checkWiFi(r WiFiRequest) (checkedSSL, error) {
 	r.SSLRequest.EV, r.SSLRequest.SignatureHash = "", ""
-	c, err := checkSSL(r.SSLRequest)
+	c, err := rl.checkSSL(r.SSLRequest)
 	ps := problem.List(problem.Flatten(err))
 	if strings.TrimSpace(r.DefaultLogoURL) == "" {
 		ps = append(ps, problem.Required("default_logo_url", "Default logo URL is required."))
@@ -79,7 +79,7 @@ func checkWiFi(r WiFiRequest) (checkedSSL, error) {
 // CreateWiFi validates a Wi-Fi order, fetches each logo to record its
 // media type and hash, and stores the order.
 func (s *Service) CreateWiFi(ctx context.Context, accountID int64, r WiFiRequest) (store.Order, error) {
-	c, err := checkWiFi(r)
+	c, err := s.rules.checkWiFi(r)
 	if err != nil {
 		return store.Order{}, err
 	}

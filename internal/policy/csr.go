@@ -3,7 +3,6 @@ package policy
 import (
 	"crypto"
 	"crypto/ecdsa"
-	"crypto/elliptic"
 	"crypto/md5"
 	"crypto/rsa"
 	"crypto/sha1"
@@ -22,11 +21,8 @@ var ErrCSRSignature = errors.New("the CSR's signature does not verify")
 // ParseCSR decodes a PKCS#10 request the way clients of the v1 API send it:
 // PEM with "CERTIFICATE REQUEST" or "NEW CERTIFICATE REQUEST" armour, with
 // CRLF or LF line ends, with its line breaks lost (the whole PEM on one
-// line), with literal "\n" escapes left by a shell, or bare base64. It then
-// checks the self-signature (RFC 2986 section 3), including the SHA-1 and
-// MD5 signatures that old clients still make and that crypto/x509 no longer
-// verifies; the signature of the certificate is chosen by the CA, never
-// copied from the CSR.
+// line), with literal "\n" escapes left by a shell, or bare base64. It does
+// not check the signature: see CheckCSRSignature.
 func ParseCSR(text string) (*x509.CertificateRequest, error) {
 	der, err := csrDER(text)
 	if err != nil {
@@ -36,10 +32,15 @@ func ParseCSR(text string) (*x509.CertificateRequest, error) {
 	if err != nil {
 		return nil, fmt.Errorf("the CSR is not a valid PKCS#10 request: %w", err)
 	}
-	if err := checkCSRSignature(csr); err != nil {
-		return nil, err
-	}
 	return csr, nil
+}
+
+// CheckCSRSignature checks a CSR's self-signature (RFC 2986 section 3),
+// including the SHA-1 and MD5 signatures that old clients still make and
+// that crypto/x509 no longer verifies; the signature of the certificate
+// is chosen by the CA, never copied from the CSR.
+func CheckCSRSignature(csr *x509.CertificateRequest) error {
+	return checkCSRSignature(csr)
 }
 
 func csrDER(text string) ([]byte, error) {
@@ -119,52 +120,6 @@ func checkCSRSignature(csr *x509.CertificateRequest) error {
 	return nil
 }
 
-// CheckKey applies the key policy of BRs section 6.1.5 and 6.1.6: RSA
-// moduli of 2048 to 8192 bits, divisible by 8, with an odd public exponent
-// of at least 3 (BRs say 2^16+1 to 2^256-1); or ECDSA on P-256 or P-384.
-// Other algorithms (Ed25519, DSA, P-521) are not allowed for TLS
-// subscriber certificates.
-func CheckKey(pub any) error {
-	switch k := pub.(type) {
-	case *rsa.PublicKey:
-		bits := k.N.BitLen()
-		if bits < 2048 || bits > 8192 {
-			return fmt.Errorf("RSA keys must be 2048 to 8192 bits, this one has %d", bits)
-		}
-		if bits%8 != 0 {
-			return fmt.Errorf("the RSA modulus size must be a multiple of 8 bits, this one has %d", bits)
-		}
-		if k.E < 65537 || k.E%2 == 0 {
-			return errors.New("the RSA public exponent must be odd and at least 65537")
-		}
-		if k.N.Bit(0) == 0 {
-			return errors.New("the RSA modulus is even")
-		}
-		if hasSmallFactor(k.N) {
-			return errors.New("the RSA modulus has a small prime factor")
-		}
-	case *ecdsa.PublicKey:
-		if k.Curve != elliptic.P256() && k.Curve != elliptic.P384() {
-			return fmt.Errorf("ECDSA keys must use P-256 or P-384, not %s", k.Curve.Params().Name)
-		}
-	default:
-		return fmt.Errorf("keys of type %T are not allowed: use RSA 2048-8192 or ECDSA P-256/P-384", pub)
-	}
-	return nil
-}
-
-// hasSmallFactor rejects moduli divisible by a prime below 752, as the BRs'
-// section 6.1.6 and Mozilla policy ask ("no factors smaller than 752").
-func hasSmallFactor(n *big.Int) bool {
-	var m big.Int
-	for _, p := range smallPrimes {
-		if m.Mod(n, p).Sign() == 0 {
-			return true
-		}
-	}
-	return false
-}
-
 // smallPrimes are the odd primes below 752, computed once (read-only).
 var smallPrimes = func() []*big.Int {
 	var ps []*big.Int
@@ -175,13 +130,3 @@ var smallPrimes = func() []*big.Int {
 	}
 	return ps
 }()
-
-// CheckCodeSigningKey applies the key policy of the CA/Browser Forum Code
-// Signing Baseline Requirements section 6.1.5: RSA of at least 3072 bits
-// (and at most 8192), or ECDSA on P-256 or P-384.
-func CheckCodeSigningKey(pub any) error {
-	if k, ok := pub.(*rsa.PublicKey); ok && k.N.BitLen() < 3072 {
-		return fmt.Errorf("code signing RSA keys must be at least 3072 bits, this one has %d", k.N.BitLen())
-	}
-	return CheckKey(pub)
-}

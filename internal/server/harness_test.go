@@ -39,6 +39,8 @@ type envOptions struct {
 	readHeaderTimeout time.Duration
 	readTimeout       time.Duration
 	allowPrivateFetch bool
+	nameProfile       string
+	keyBlocklist      string
 }
 
 func start(t *testing.T, opts envOptions) *env {
@@ -55,6 +57,8 @@ func start(t *testing.T, opts envOptions) *env {
 		ReadHeaderTimeout: opts.readHeaderTimeout,
 		ReadTimeout:       opts.readTimeout,
 		AllowPrivateFetch: opts.allowPrivateFetch,
+		NameProfile:       opts.nameProfile,
+		KeyBlocklist:      opts.keyBlocklist,
 	})
 	if err != nil {
 		cancel()

@@ -31,6 +31,7 @@ import (
 	"github.com/certd/certd/internal/ca"
 	"github.com/certd/certd/internal/logo"
 	"github.com/certd/certd/internal/order"
+	"github.com/certd/certd/internal/policy"
 	"github.com/certd/certd/internal/store"
 	"github.com/certd/certd/internal/store/sqlite"
 )
@@ -44,8 +45,10 @@ const (
 	DefaultDataDir    = "certd-data"
 	DefaultListenAddr = "127.0.0.1:8443"
 
-	settingPublicURL = "public_url"
-	settingMaxDays   = "max_cert_days"
+	settingPublicURL    = "public_url"
+	settingMaxDays      = "max_cert_days"
+	settingNameProfile  = "name_profile"
+	settingKeyBlocklist = "key_blocklist"
 )
 
 // Config is everything serve can be told. The zero value of each field is
@@ -72,6 +75,10 @@ type Config struct {
 	// AllowPrivateFetch lets Wi-Fi logo fetches reach loopback, private
 	// and link-local addresses.
 	AllowPrivateFetch bool
+	// NameProfile is "public" (default) or "private".
+	NameProfile string
+	// KeyBlocklist is a file of SHA-256 hashes of compromised keys' SPKI.
+	KeyBlocklist string
 	// Existing makes OpenData refuse a data folder that serve has not
 	// set up, so that a mistyped --data in a CLI command does not
 	// silently create a new CA.
@@ -158,6 +165,11 @@ func OpenData(ctx context.Context, cfg Config) (*Data, error) {
 	if created {
 		cfg.Log.Info("created CA hierarchy", "root", authority.Root().Subject.CommonName, "intermediate", authority.Intermediate().Subject.CommonName)
 	}
+	orderRules, err := rules(cfg, authority)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
 	return &Data{
 		Dir: cfg.DataDir,
 		DB:  db,
@@ -165,36 +177,80 @@ func OpenData(ctx context.Context, cfg Config) (*Data, error) {
 		Orders: order.New(order.Options{
 			Store: db, CA: authority, Now: cfg.Now, Log: cfg.Log, AutoIssue: cfg.Sandbox,
 			Logos: logo.New(logo.Options{AllowPrivate: cfg.AllowPrivateFetch}),
+			Rules: orderRules,
 		}),
 		Accounts: account.New(db, cfg.Now),
 	}, nil
 }
 
 // syncSettings records the server's issuance settings, or, for the CLI
-// (which passes none), reads what the server recorded, so that
-// certificates that `certd order approve` issues match the server's.
+// (Existing set), reads what the server recorded, so that certificates
+// that `certd order approve` or `provision` issue, and the keys they
+// accept, match the server's.
 func syncSettings(ctx context.Context, db *sqlite.DB, cfg *Config) error {
-	if cfg.PublicURL != "" {
-		if err := db.PutSetting(ctx, settingPublicURL, cfg.PublicURL); err != nil {
+	settings := []struct {
+		key string
+		val *string
+	}{
+		{settingPublicURL, &cfg.PublicURL},
+		{settingNameProfile, &cfg.NameProfile},
+		{settingKeyBlocklist, &cfg.KeyBlocklist},
+	}
+	maxDays := strconv.Itoa(cfg.MaxLifetimeDays)
+	settings = append(settings, struct {
+		key string
+		val *string
+	}{settingMaxDays, &maxDays})
+	if !cfg.Existing {
+		for _, st := range settings {
+			if err := db.PutSetting(ctx, st.key, *st.val); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	for _, st := range settings {
+		v, err := db.Setting(ctx, st.key)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
 			return err
 		}
-		return db.PutSetting(ctx, settingMaxDays, strconv.Itoa(cfg.MaxLifetimeDays))
+		*st.val = v
 	}
-	v, err := db.Setting(ctx, settingPublicURL)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
+	cfg.MaxLifetimeDays, _ = strconv.Atoi(maxDays)
+	if cfg.PublicURL == "" {
 		cfg.PublicURL = "https://" + DefaultListenAddr
-	case err != nil:
-		return err
-	default:
-		cfg.PublicURL = v
-	}
-	if v, err := db.Setting(ctx, settingMaxDays); err == nil {
-		cfg.MaxLifetimeDays, _ = strconv.Atoi(v)
-	} else if !errors.Is(err, store.ErrNotFound) {
-		return err
 	}
 	return nil
+}
+
+// rules builds the key policy and name profile orders must pass: the
+// configured profile and blocklist, and the CA's own keys.
+func rules(cfg Config, authority *ca.Authority) (order.Rules, error) {
+	profile, err := policy.ParseNameProfile(cfg.NameProfile)
+	if err != nil {
+		return order.Rules{}, err
+	}
+	r := order.Rules{Names: profile, Keys: policy.KeyPolicy{CAKeys: map[[32]byte]bool{}}}
+	for _, pub := range authority.PublicKeys() {
+		h, err := policy.SPKIHash(pub)
+		if err != nil {
+			return order.Rules{}, err
+		}
+		r.Keys.CAKeys[h] = true
+	}
+	if cfg.KeyBlocklist != "" {
+		data, err := os.ReadFile(cfg.KeyBlocklist)
+		if err != nil {
+			return order.Rules{}, fmt.Errorf("--key-blocklist: %w", err)
+		}
+		if r.Keys.Blocked, err = policy.ParseBlocklist(data); err != nil {
+			return order.Rules{}, fmt.Errorf("--key-blocklist %s: %w", cfg.KeyBlocklist, err)
+		}
+	}
+	return r, nil
 }
 
 // Server is a running certd.

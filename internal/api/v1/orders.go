@@ -13,7 +13,7 @@ import (
 func (h *Handler) createSSL(ctx context.Context, c *call) (result, error) {
 	req, shape := sslRequest(c.body)
 	if len(shape) > 0 {
-		return result{}, withShape(shape, order.CheckSSL(req))
+		return result{}, withShape(shape, h.orders.CheckSSL(req))
 	}
 	o, err := h.orders.CreateSSL(ctx, c.accountID, req)
 	if err != nil {

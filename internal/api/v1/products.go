@@ -27,7 +27,7 @@ func (h *Handler) createCode(ctx context.Context, c *call) (result, error) {
 		CSR:     f.text("csr"),
 	}
 	if len(f.problems) > 0 {
-		return result{}, withShape(f.problems, order.CheckCode(r))
+		return result{}, withShape(f.problems, h.orders.CheckCode(r))
 	}
 	o, err := h.orders.CreateCode(ctx, c.accountID, r)
 	if err != nil {
@@ -49,7 +49,7 @@ func (h *Handler) createWiFi(ctx context.Context, c *call) (result, error) {
 	}
 	shape = append(shape, f.problems...)
 	if len(shape) > 0 {
-		return result{}, withShape(shape, order.CheckWiFi(r))
+		return result{}, withShape(shape, h.orders.CheckWiFi(r))
 	}
 	o, err := h.orders.CreateWiFi(ctx, c.accountID, r)
 	if err != nil {

@@ -65,12 +65,12 @@ func timestamp(t time.Time) string {
 	return t.UTC().Format(time.RFC3339)
 }
 
-func newRequestDetails(r store.Request) (requestDetails, error) {
+func (h *Handler) newRequestDetails(r store.Request) (requestDetails, error) {
 	p, err := order.RequestParams(r)
 	if err != nil {
 		return requestDetails{}, err
 	}
-	cn, names := p.CommonName, p.Names()
+	cn, names := p.CommonName, h.orders.RequestNames(p)
 	if len(names) > 0 {
 		cn = names[0]
 	}
@@ -112,7 +112,7 @@ func (h *Handler) createRequest(ctx context.Context, c *call) (result, error) {
 	r := order.EnterpriseRequest{SSLRequest: ssl, Type: f.text("type"), BusinessUnit: f.text("business_unit"), Comments: f.text("comments")}
 	shape = append(shape, f.problems...)
 	if len(shape) > 0 {
-		return result{}, withShape(shape, order.CheckSSL(ssl))
+		return result{}, withShape(shape, h.orders.CheckSSL(ssl))
 	}
 	req, err := h.orders.SubmitRequest(ctx, c.principal, r)
 	if err != nil {
@@ -127,7 +127,7 @@ func (h *Handler) getRequest(ctx context.Context, c *call) (result, error) {
 	if err != nil {
 		return result{}, err
 	}
-	d, err := newRequestDetails(r)
+	d, err := h.newRequestDetails(r)
 	if err != nil {
 		return result{}, err
 	}
@@ -147,7 +147,7 @@ func (h *Handler) listRequests(ctx context.Context, c *call) (result, error) {
 	}
 	view := requestList{Requests: items[requestDetails]{item: "request", v: []requestDetails{}}, NextCursor: cursorText(next)}
 	for _, r := range rs {
-		d, err := newRequestDetails(r)
+		d, err := h.newRequestDetails(r)
 		if err != nil {
 			return result{}, err
 		}
