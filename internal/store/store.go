@@ -49,6 +49,8 @@ const (
 	StatusPendingIssuance = "pending issuance"
 	StatusIssued          = "issued"
 	StatusRevoked         = "revoked"
+	// StatusExpired is an order whose checks did not pass within 30 days.
+	StatusExpired = "expired"
 )
 
 // Contact holds the organization and contact fields of an order.
@@ -161,7 +163,11 @@ type Order struct {
 	// The current certificate's validity, for the inventory's filters.
 	CertNotBefore time.Time
 	CertNotAfter  time.Time
-	Version       int64
+	// DCVMethod is how the order's domains are validated; Holds maps a
+	// name to why issuance waits for it beyond domain control (CAA).
+	DCVMethod string
+	Holds     map[string]string
+	Version   int64
 }
 
 // Names returns the order's current names (common name first); these are
@@ -191,6 +197,42 @@ type Certificate struct {
 	RevokedAt          time.Time
 	RevocationReason   int
 	RevocationComments string
+}
+
+// Authorization statuses.
+const (
+	AuthzPending = "pending"
+	AuthzValid   = "valid"
+	AuthzInvalid = "invalid"
+)
+
+// Authorization is the validation of one domain for one account by one
+// method, with the random value the subscriber publishes.
+type Authorization struct {
+	ID             int64
+	AccountID      int64
+	Domain         string // without a wildcard label
+	Method         string
+	Token          string
+	Status         string
+	LastError      string
+	CreatedAt      time.Time
+	TokenExpiresAt time.Time
+	ValidatedAt    time.Time
+	CheckedAt      time.Time
+	Version        int64
+}
+
+// Authorizations keeps domain-control validations.
+type Authorizations interface {
+	// CreateAuthorization stores a, setting its ID and Version (1).
+	CreateAuthorization(ctx context.Context, a *Authorization) error
+	// UpdateAuthorization writes a if its Version is current (ErrConflict
+	// otherwise) and increments it.
+	UpdateAuthorization(ctx context.Context, a *Authorization) error
+	// Authorizations returns the account's authorizations for the given
+	// domains, newest first; with no domains, all of the account's.
+	Authorizations(ctx context.Context, accountID int64, domains []string) ([]Authorization, error)
 }
 
 // Request statuses.
@@ -304,6 +346,7 @@ type Store interface {
 	Accounts
 	Orders
 	Requests
+	Authorizations
 	Certificates
 	Settings
 	Close() error

@@ -15,7 +15,7 @@ import (
 var orderFields = []string{"account_id", "product", "status", "validity_years", "common_name", "sans", "server_type",
 	"signature_hash", "ev", "csr", "contact", "site_seal_token", "created_at", "updated_at", "valid_from", "valid_till",
 	"cert_serial", "pending_reissue", "renewed_order_id", "renewal_order_id", "business_unit", "extra",
-	"cert_not_before", "cert_not_after"}
+	"cert_not_before", "cert_not_after", "dcv_method", "holds"}
 
 var (
 	orderSelect = "SELECT id, " + strings.Join(orderFields, ", ") + ", version FROM orders"
@@ -52,6 +52,12 @@ func orderValues(o *store.Order) ([]any, error) {
 		}
 		pending = string(b)
 	}
+	holds := []byte("{}")
+	if len(o.Holds) > 0 {
+		if holds, err = json.Marshal(o.Holds); err != nil {
+			return nil, err
+		}
+	}
 	var serial any
 	if o.CertSerial != "" {
 		serial = o.CertSerial
@@ -59,19 +65,19 @@ func orderValues(o *store.Order) ([]any, error) {
 	return []any{o.AccountID, o.Product, o.Status, o.ValidityYears, o.CommonName, string(sans), o.ServerType,
 		o.SignatureHash, o.EV, o.CSR, string(contact), o.SiteSealToken, o.CreatedAt.UnixNano(), o.UpdatedAt.UnixNano(),
 		nanos(o.ValidFrom), nanos(o.ValidTill), serial, pending, nullID(o.RenewedOrderID), nullID(o.RenewalOrderID),
-		o.BusinessUnit, string(extra), nanos(o.CertNotBefore), nanos(o.CertNotAfter)}, nil
+		o.BusinessUnit, string(extra), nanos(o.CertNotBefore), nanos(o.CertNotAfter), o.DCVMethod, string(holds)}, nil
 }
 
 type scanner interface{ Scan(dest ...any) error }
 
 func scanOrder(row scanner) (store.Order, error) {
 	var o store.Order
-	var sans, contact, extra string
+	var sans, contact, extra, holds string
 	var created, updated, from, till, renewed, renewal, certFrom, certTill sql.NullInt64
 	var serial, pending sql.NullString
 	err := row.Scan(&o.ID, &o.AccountID, &o.Product, &o.Status, &o.ValidityYears, &o.CommonName, &sans, &o.ServerType,
 		&o.SignatureHash, &o.EV, &o.CSR, &contact, &o.SiteSealToken, &created, &updated, &from, &till,
-		&serial, &pending, &renewed, &renewal, &o.BusinessUnit, &extra, &certFrom, &certTill, &o.Version)
+		&serial, &pending, &renewed, &renewal, &o.BusinessUnit, &extra, &certFrom, &certTill, &o.DCVMethod, &holds, &o.Version)
 	if err != nil {
 		return store.Order{}, notFound(err, "order")
 	}
@@ -83,6 +89,11 @@ func scanOrder(row scanner) (store.Order, error) {
 	}
 	if err := json.Unmarshal([]byte(extra), &o.Extra); err != nil {
 		return store.Order{}, fmt.Errorf("order %d extra: %w", o.ID, err)
+	}
+	if holds != "{}" {
+		if err := json.Unmarshal([]byte(holds), &o.Holds); err != nil {
+			return store.Order{}, fmt.Errorf("order %d holds: %w", o.ID, err)
+		}
 	}
 	if pending.Valid {
 		o.Pending = new(store.Reissue)

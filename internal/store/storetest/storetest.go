@@ -35,6 +35,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"renewal links both orders", testRenewal},
 		{"revocation", testRevocation},
 		{"order listing, filters and pages", testListOrders},
+		{"authorizations", testAuthorizations},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -530,5 +531,53 @@ func testListOrders(t *testing.T, s store.Store) {
 	}
 	if got, _ := s.ListOrders(ctx, store.ListFilter{AccountID: a.ID, Name: "renamed.example.com"}); len(got) != 1 {
 		t.Fatal("new name does not match")
+	}
+}
+
+func testAuthorizations(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	a := mustAccount(t, s)
+	other := mustAccount(t, s)
+	mk := func(acct int64, domain string) *store.Authorization {
+		z := &store.Authorization{AccountID: acct, Domain: domain, Method: "dns-txt-token", Token: "tok-" + domain, Status: store.AuthzPending,
+			CreatedAt: now, TokenExpiresAt: now.AddDate(0, 0, 30)}
+		if err := s.CreateAuthorization(ctx, z); err != nil {
+			t.Fatal(err)
+		}
+		return z
+	}
+	first := mk(a.ID, "example.com")
+	second := mk(a.ID, "example.com")
+	mk(a.ID, "www.example.net")
+	mk(other.ID, "example.com")
+	got, err := s.Authorizations(ctx, a.ID, []string{"example.com"})
+	if err != nil || len(got) != 2 || got[0].ID != second.ID || got[1].Token != "tok-example.com" {
+		t.Fatalf("Authorizations = %+v, %v", got, err)
+	}
+	if all, _ := s.Authorizations(ctx, a.ID, nil); len(all) != 3 {
+		t.Fatalf("all = %d", len(all))
+	}
+	stale := *first
+	first.Status, first.ValidatedAt, first.CheckedAt = store.AuthzValid, now, now
+	if err := s.UpdateAuthorization(ctx, first); err != nil || first.Version != 2 {
+		t.Fatalf("update: %v, version %d", err, first.Version)
+	}
+	stale.Status = store.AuthzInvalid
+	if err := s.UpdateAuthorization(ctx, &stale); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("stale update: %v", err)
+	}
+	got, _ = s.Authorizations(ctx, a.ID, []string{"example.com"})
+	if got[1].Status != store.AuthzValid || !got[1].ValidatedAt.Equal(now) {
+		t.Fatalf("after update: %+v", got[1])
+	}
+	// Orders keep their validation method and holds.
+	o := sampleOrder(a.ID)
+	o.DCVMethod, o.Holds = "http-token", map[string]string{"www.example.com": "CAA forbids"}
+	if err := s.CreateOrder(ctx, o); err != nil {
+		t.Fatal(err)
+	}
+	back, _ := s.GetOrder(ctx, o.ID)
+	if back.DCVMethod != "http-token" || back.Holds["www.example.com"] != "CAA forbids" {
+		t.Fatalf("order checks = %q %v", back.DCVMethod, back.Holds)
 	}
 }

@@ -1,0 +1,29 @@
+-- +goose Up
+-- Domain-control validations: one per account, domain and attempt. A
+-- valid one is reused for the account's later orders within the reuse
+-- period.
+CREATE TABLE authorizations (
+    id               INTEGER PRIMARY KEY AUTOINCREMENT,
+    account_id       INTEGER NOT NULL REFERENCES accounts(id),
+    domain           TEXT    NOT NULL,
+    method           TEXT    NOT NULL,
+    token            TEXT    NOT NULL,
+    status           TEXT    NOT NULL,
+    last_error       TEXT    NOT NULL DEFAULT '',
+    created_at       INTEGER NOT NULL,
+    token_expires_at INTEGER NOT NULL,
+    validated_at     INTEGER,
+    checked_at       INTEGER,
+    version          INTEGER NOT NULL
+);
+CREATE INDEX authorizations_account_domain ON authorizations(account_id, domain, id);
+
+ALTER TABLE orders ADD COLUMN dcv_method TEXT NOT NULL DEFAULT '';
+-- Per-name results of the checks that are not domain control (CAA), as
+-- JSON: {"name": "why it is held"}.
+ALTER TABLE orders ADD COLUMN holds TEXT NOT NULL DEFAULT '{}';
+
+-- +goose Down
+ALTER TABLE orders DROP COLUMN holds;
+ALTER TABLE orders DROP COLUMN dcv_method;
+DROP TABLE authorizations;
