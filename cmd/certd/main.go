@@ -41,7 +41,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(newServe(), newAccount(), newAPIKey(), newOrder())
+	root.AddCommand(newServe(), newAccount(), newAPIKey(), newOrder(), newDomain())
 	return root
 }
 
@@ -83,6 +83,10 @@ bootstrap-account.json. Later starts reuse all of it.`,
 	f.StringVar(&cfg.CAKeyType, "ca-key-type", "ecdsa", "key type of a new CA hierarchy: ecdsa (P-256), rsa (3072 bits) or rsa4096")
 	f.IntVar(&cfg.MaxLifetimeDays, "max-cert-days", 0, "cap certificate lifetime below the CA/Browser Forum maximum (0: the maximum in force)")
 	f.BoolVar(&cfg.AllowPrivateFetch, "allow-private-fetch", false, "let Wi-Fi logo fetches reach loopback, private and link-local addresses")
+	f.StringVar(&cfg.DNSResolver, "dns-resolver", "", "recursive DNS resolver HOST:PORT for domain validation and CAA (default: /etc/resolv.conf)")
+	f.StringSliceVar(&cfg.CAAIdentities, "caa-identity", nil, "issuer domain name CAA records must name to allow this CA (repeatable; default: the public URL's host)")
+	f.IntVar(&cfg.DCVHTTPPort, "dcv-http-port", 80, "port the http-token validation method connects to")
+	f.IntVar(&cfg.DCVReuseDays, "dcv-reuse-days", 0, "lower the reuse period of domain validations below the BRs' (0: the period in force)")
 	f.StringVar(&cfg.NameProfile, "name-profile", "public", "names certificates may carry: public (registered domains only) or private (also internal names and IP addresses)")
 	f.StringVar(&cfg.KeyBlocklist, "key-blocklist", "", "file of SHA-256 hashes (hex) of compromised keys' SubjectPublicKeyInfo, one per line")
 	return cmd
@@ -287,6 +291,77 @@ only now; certd keeps only its hash.`,
 		},
 	}
 	for _, c := range []*cobra.Command{create, revoke, list} {
+		c.Flags().StringVar(&dataDir, "data", server.DefaultDataDir, "data folder")
+		c.Flags().StringVar(&accountID, "account", "", "account id (required)")
+		_ = c.MarkFlagRequired("account")
+		cmd.AddCommand(c)
+	}
+	return cmd
+}
+
+func newDomain() *cobra.Command {
+	cmd := &cobra.Command{Use: "domain", Short: "Domain validations of an account"}
+	var dataDir, accountID string
+	open := func(cmd *cobra.Command) (*server.Data, int64, error) {
+		id, ok := account.ParseID(accountID)
+		if !ok {
+			return nil, 0, fmt.Errorf("--account %q is not an account id", accountID)
+		}
+		d, err := server.OpenData(cmd.Context(), server.Config{DataDir: dataDir, Log: logger(io.Discard), Existing: true})
+		return d, id, err
+	}
+	validate := &cobra.Command{
+		Use:   "validate DOMAIN...",
+		Short: "Pre-validate domains (and their subdomains) for an account",
+		Long: `Record that the operator has validated control of each domain for the account,
+as a private PKI trusts its own zones: the account's orders for the domain
+and its subdomains then skip domain-control validation for the reuse period.
+CAA is still checked.`,
+		Example: `  certd domain validate --account 000001 corp.example.com`,
+		Args:    cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			d, id, err := open(cmd)
+			if err != nil {
+				return err
+			}
+			defer d.Close()
+			if _, err := d.Accounts.Get(cmd.Context(), id); err != nil {
+				return fmt.Errorf("account %s: %w", account.FormatID(id), err)
+			}
+			for _, domain := range args {
+				a, err := d.Orders.PreValidate(cmd.Context(), id, domain)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "%s validated for account %s until %s\n", a.Domain, account.FormatID(id), a.TokenExpiresAt.Local().Format("2006-01-02"))
+			}
+			return nil
+		},
+	}
+	list := &cobra.Command{
+		Use:     "list",
+		Short:   "List an account's validated domains",
+		Example: `  certd domain list --account 000001`,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			d, id, err := open(cmd)
+			if err != nil {
+				return err
+			}
+			defer d.Close()
+			ds, err := d.Orders.ValidatedDomains(cmd.Context(), id)
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			fmt.Fprintf(out, "%-40s %-14s %-17s %s\n", "DOMAIN", "METHOD", "VALIDATED", "REUSE UNTIL")
+			for _, v := range ds {
+				fmt.Fprintf(out, "%-40s %-14s %-17s %s\n", v.Domain, v.Method, v.ValidatedAt.Local().Format("2006-01-02 15:04"), v.ReuseUntil.Local().Format("2006-01-02"))
+			}
+			return nil
+		},
+	}
+	for _, c := range []*cobra.Command{validate, list} {
 		c.Flags().StringVar(&dataDir, "data", server.DefaultDataDir, "data folder")
 		c.Flags().StringVar(&accountID, "account", "", "account id (required)")
 		_ = c.MarkFlagRequired("account")

@@ -29,6 +29,8 @@ type SSLRequest struct {
 	SignatureHash string
 	EV            string
 	Contact       store.Contact
+	// DCVMethod is certd's extension: how the domains are validated.
+	DCVMethod string
 }
 
 // checkedSSL is a validated SSLRequest.
@@ -41,6 +43,7 @@ type checkedSSL struct {
 	signatureHash string
 	ev            bool
 	contact       store.Contact
+	dcvMethod     string
 }
 
 // field limits, from RFC 5280 appendix A's X.520 upper bounds where the
@@ -160,6 +163,11 @@ func (rl Rules) checkSSL(r SSLRequest) (checkedSSL, error) {
 	}
 
 	ps = append(ps, checkContact(&c.contact, c.ev)...)
+	if m, p := checkDCVMethod(r.DCVMethod); p != nil {
+		ps = append(ps, p)
+	} else {
+		c.dcvMethod = m
+	}
 	if !evOK {
 		ps = append(ps, problem.Invalid("ev", "EV must be true or false."))
 	}

@@ -43,6 +43,12 @@ type Options struct {
 	Logos LogoFetcher
 	// Rules are the key policy and name profile orders must pass.
 	Rules Rules
+	// Checks are the network checks (domain control, CAA); nil in
+	// sandbox mode.
+	Checks *Checks
+	// Enqueue asks the pipeline to run Validate for an order soon; nil
+	// when no pipeline runs (the CLI).
+	Enqueue func(ctx context.Context, orderID int64) error
 }
 
 // Service runs the order lifecycle.
@@ -54,11 +60,13 @@ type Service struct {
 	autoIssue bool
 	logos     LogoFetcher
 	rules     Rules
+	checks    *Checks
+	enqueue   func(ctx context.Context, orderID int64) error
 }
 
 // New returns a Service.
 func New(o Options) *Service {
-	return &Service{store: o.Store, ca: o.CA, now: o.Now, log: o.Log, autoIssue: o.AutoIssue, logos: o.Logos, rules: o.Rules}
+	return &Service{store: o.Store, ca: o.CA, now: o.Now, log: o.Log, autoIssue: o.AutoIssue, logos: o.Logos, rules: o.Rules, checks: o.Checks, enqueue: o.Enqueue}
 }
 
 var (
@@ -104,7 +112,17 @@ func (s *Service) newOrder(accountID int64, product string, c checkedSSL) store.
 		SiteSealToken: sealToken(),
 		CreatedAt:     now,
 		UpdatedAt:     now,
+		DCVMethod:     s.dcvMethod(c.dcvMethod),
 	}
+}
+
+// dcvMethod is the method an order's domains are validated with, or ""
+// when the server runs without network checks (sandbox mode).
+func (s *Service) dcvMethod(m string) string {
+	if s.checks == nil {
+		return ""
+	}
+	return m
 }
 
 // created logs a new order and, in auto-issue mode, issues it. A failed
@@ -116,7 +134,48 @@ func (s *Service) created(ctx context.Context, o *store.Order) {
 		if err := s.issue(ctx, o); err != nil {
 			s.log.Error("sandbox issuance failed; the order stays pending", "order_id", o.ID, "err", err)
 		}
+		return
 	}
+	s.startChecks(ctx, *o)
+}
+
+// startChecks prepares an order's authorizations and asks the pipeline
+// to check it. A failure here loses nothing: the pipeline also picks up
+// every waiting order when it starts.
+func (s *Service) startChecks(ctx context.Context, o store.Order) {
+	if s.checks == nil || o.DCVMethod == "" {
+		return
+	}
+	if err := s.prepareAuthorizations(ctx, o); err != nil {
+		s.log.Error("preparing validation failed; the pipeline will retry", "order_id", o.ID, "err", err)
+	}
+	if s.enqueue != nil {
+		if err := s.enqueue(ctx, o.ID); err != nil {
+			s.log.Error("enqueueing validation failed; the pipeline will pick the order up at start", "order_id", o.ID, "err", err)
+		}
+	}
+}
+
+// SetEnqueue connects the pipeline, which is built after the service.
+func (s *Service) SetEnqueue(fn func(ctx context.Context, orderID int64) error) { s.enqueue = fn }
+
+// Recheck asks for an immediate check of the account's order.
+func (s *Service) Recheck(ctx context.Context, accountID, id int64) (store.Order, error) {
+	o, err := s.Get(ctx, accountID, id)
+	if err != nil {
+		return o, err
+	}
+	if s.checks == nil || o.DCVMethod == "" {
+		return o, problem.New(problem.InvalidParam, "nothing_to_check", "This order has no domain validation to check.")
+	}
+	s.startChecks(ctx, o)
+	return o, nil
+}
+
+// WaitingOrders lists orders that wait for their checks, for the
+// pipeline to resume after a restart.
+func (s *Service) WaitingOrders(ctx context.Context) ([]int64, error) {
+	return s.store.WaitingOrders(ctx)
 }
 
 // Get returns an order of the account. Another account's order is
@@ -258,6 +317,8 @@ func (s *Service) Reissue(ctx context.Context, accountID, id int64, r ReissueReq
 			if err := s.issue(ctx, &o); err != nil {
 				s.log.Error("sandbox reissue failed; it stays pending", "order_id", o.ID, "err", err)
 			}
+		} else {
+			s.startChecks(ctx, o)
 		}
 		return res, nil
 	}

@@ -3,6 +3,7 @@ package policy
 import (
 	"net/mail"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 )
@@ -111,4 +112,21 @@ func CodeSigningPlatform(id int, ev bool) (string, bool) {
 	}
 	name, ok := codeSigningPlatforms[id]
 	return name, ok
+}
+
+// DCVReuseDays is how long a domain validation may be reused for
+// issuance at t: the BRs' reuse period (section 4.2.1, ballot SC-081v3:
+// 398 days before 2026-03-15, 200 from then, 100 from 2027-03-15, 10 from
+// 2029-03-15).
+func DCVReuseDays(t time.Time) int {
+	switch t = t.UTC(); {
+	case !t.Before(time.Date(2029, 3, 15, 0, 0, 0, 0, time.UTC)):
+		return 10
+	case !t.Before(time.Date(2027, 3, 15, 0, 0, 0, 0, time.UTC)):
+		return 100
+	case !t.Before(time.Date(2026, 3, 15, 0, 0, 0, 0, time.UTC)):
+		return 200
+	default:
+		return 398
+	}
 }

@@ -41,6 +41,9 @@ type envOptions struct {
 	allowPrivateFetch bool
 	nameProfile       string
 	keyBlocklist      string
+	dnsResolver       string
+	caaIdentities     []string
+	dcvHTTPPort       int
 }
 
 func start(t *testing.T, opts envOptions) *env {
@@ -59,6 +62,9 @@ func start(t *testing.T, opts envOptions) *env {
 		AllowPrivateFetch: opts.allowPrivateFetch,
 		NameProfile:       opts.nameProfile,
 		KeyBlocklist:      opts.keyBlocklist,
+		DNSResolver:       opts.dnsResolver,
+		CAAIdentities:     opts.caaIdentities,
+		DCVHTTPPort:       opts.dcvHTTPPort,
 	})
 	if err != nil {
 		cancel()

@@ -31,9 +31,12 @@ import (
 	"github.com/certd/certd/internal/ca"
 	"github.com/certd/certd/internal/logo"
 	"github.com/certd/certd/internal/order"
+	"github.com/certd/certd/internal/pipeline"
 	"github.com/certd/certd/internal/policy"
 	"github.com/certd/certd/internal/store"
 	"github.com/certd/certd/internal/store/sqlite"
+	"github.com/certd/certd/internal/validation"
+	"github.com/miekg/dns"
 )
 
 // Files and folders inside the data folder.
@@ -75,6 +78,17 @@ type Config struct {
 	// AllowPrivateFetch lets Wi-Fi logo fetches reach loopback, private
 	// and link-local addresses.
 	AllowPrivateFetch bool
+	// DNSResolver is the recursive resolver (HOST:PORT) domain validation
+	// and CAA use; default: the first nameserver of /etc/resolv.conf.
+	DNSResolver string
+	// CAAIdentities are the issuer domain names CAA records must name to
+	// allow certd; default: the public URL's host.
+	CAAIdentities []string
+	// DCVHTTPPort is the port the http-token method connects to (80;
+	// tests serve tokens elsewhere).
+	DCVHTTPPort int
+	// DCVReuseDays lowers the BRs' validation reuse period.
+	DCVReuseDays int
 	// NameProfile is "public" (default) or "private".
 	NameProfile string
 	// KeyBlocklist is a file of SHA-256 hashes of compromised keys' SPKI.
@@ -170,14 +184,22 @@ func OpenData(ctx context.Context, cfg Config) (*Data, error) {
 		db.Close()
 		return nil, err
 	}
+	var checks *order.Checks
+	if !cfg.Sandbox && !cfg.Existing {
+		if checks, err = networkChecks(cfg); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
 	return &Data{
 		Dir: cfg.DataDir,
 		DB:  db,
 		CA:  authority,
 		Orders: order.New(order.Options{
 			Store: db, CA: authority, Now: cfg.Now, Log: cfg.Log, AutoIssue: cfg.Sandbox,
-			Logos: logo.New(logo.Options{AllowPrivate: cfg.AllowPrivateFetch}),
-			Rules: orderRules,
+			Logos:  logo.New(logo.Options{AllowPrivate: cfg.AllowPrivateFetch}),
+			Rules:  orderRules,
+			Checks: checks,
 		}),
 		Accounts: account.New(db, cfg.Now),
 	}, nil
@@ -226,6 +248,36 @@ func syncSettings(ctx context.Context, db *sqlite.DB, cfg *Config) error {
 	return nil
 }
 
+// networkChecks configures domain validation and CAA.
+func networkChecks(cfg Config) (*order.Checks, error) {
+	resolver := cfg.DNSResolver
+	if resolver == "" {
+		resolver = "127.0.0.1:53"
+		if conf, err := dns.ClientConfigFromFile("/etc/resolv.conf"); err == nil && len(conf.Servers) > 0 {
+			resolver = net.JoinHostPort(conf.Servers[0], conf.Port)
+		} else {
+			cfg.Log.Warn("no nameserver in /etc/resolv.conf; domain validation asks 127.0.0.1:53 (set --dns-resolver)")
+		}
+	}
+	identities := cfg.CAAIdentities
+	if len(identities) == 0 {
+		u, err := url.Parse(cfg.PublicURL)
+		if err != nil || u.Hostname() == "" {
+			return nil, fmt.Errorf("no CAA identity: set --caa-identity")
+		}
+		identities = []string{u.Hostname()}
+	}
+	r := validation.NewResolver(resolver, 5*time.Second)
+	publicURL := cfg.PublicURL
+	return &order.Checks{
+		DNS:          r,
+		HTTP:         &validation.HTTPChecker{Port: cfg.DCVHTTPPort, Timeout: 10 * time.Second, Resolver: r},
+		CAA:          &validation.CAAChecker{Resolver: r, Identities: identities},
+		AccountURI:   func(id int64) string { return publicURL + "/account/" + account.FormatID(id) },
+		MaxReuseDays: cfg.DCVReuseDays,
+	}, nil
+}
+
 // rules builds the key policy and name profile orders must pass: the
 // configured profile and blocklist, and the CA's own keys.
 func rules(cfg Config, authority *ca.Authority) (order.Rules, error) {
@@ -255,11 +307,12 @@ func rules(cfg Config, authority *ca.Authority) (order.Rules, error) {
 
 // Server is a running certd.
 type Server struct {
-	cfg  Config
-	data *Data
-	ln   net.Listener
-	http *http.Server
-	url  string
+	cfg      Config
+	data     *Data
+	ln       net.Listener
+	http     *http.Server
+	url      string
+	pipeline *pipeline.Pipeline
 }
 
 // Open prepares a server: it binds the listener (so that port 0 resolves
@@ -295,6 +348,16 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, data: data, ln: ln, url: selfURL}
+	if !cfg.Sandbox {
+		p, err := pipeline.New(ctx, pipeline.Options{DB: data.DB.Writer(), Validator: data.Orders, Log: cfg.Log})
+		if err != nil {
+			data.Close()
+			ln.Close()
+			return nil, err
+		}
+		s.pipeline = p
+		data.Orders.SetEnqueue(p.Enqueue)
+	}
 	if err := s.setup(ctx); err != nil {
 		data.Close()
 		ln.Close()
@@ -422,6 +485,14 @@ func (s *Server) Data() *Data { return s.data }
 // in-flight requests finish (up to the shutdown timeout) and closes the
 // database.
 func (s *Server) Serve(ctx context.Context) error {
+	if s.pipeline != nil {
+		// The queue's lifetime is not the signal context's: shutdown
+		// stops it explicitly, after the HTTP server, letting checks in
+		// progress finish.
+		if err := s.pipeline.Start(context.WithoutCancel(ctx)); err != nil {
+			return errors.Join(fmt.Errorf("start job queue: %w", err), s.data.Close())
+		}
+	}
 	errc := make(chan error, 1)
 	go func() {
 		if s.http.TLSConfig != nil {
@@ -445,6 +516,13 @@ func (s *Server) Serve(ctx context.Context) error {
 	}
 	if errors.Is(serveErr, http.ErrServerClosed) {
 		serveErr = nil
+	}
+	if s.pipeline != nil {
+		sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+		defer cancel()
+		if err := s.pipeline.Stop(sctx); err != nil {
+			serveErr = errors.Join(serveErr, fmt.Errorf("stop job queue: %w", err))
+		}
 	}
 	return errors.Join(serveErr, s.data.Close())
 }

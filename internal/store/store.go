@@ -314,6 +314,10 @@ type Orders interface {
 	CreateRenewal(ctx context.Context, renewal, old *Order) error
 	// ListOrders returns the orders matching f, newest first.
 	ListOrders(ctx context.Context, f ListFilter) ([]Order, error)
+	// WaitingOrders returns the ids of orders whose domain validation
+	// is outstanding (pending issuance, or a pending reissue), oldest
+	// first.
+	WaitingOrders(ctx context.Context) ([]int64, error)
 }
 
 // Certificates keeps the record of every serial.

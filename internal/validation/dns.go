@@ -3,6 +3,7 @@ package validation
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -58,6 +59,36 @@ func (r *Resolver) query(ctx context.Context, name string, qtype uint16) ([]dns.
 		if rr.Header().Rrtype == qtype {
 			out = append(out, rr)
 		}
+	}
+	return out, nil
+}
+
+// LookupIP returns the IPv4 and IPv6 addresses of name.
+func (r *Resolver) LookupIP(ctx context.Context, name string) ([]netip.Addr, error) {
+	var out []netip.Addr
+	for _, t := range []uint16{dns.TypeA, dns.TypeAAAA} {
+		rrs, err := r.query(ctx, name, t)
+		if err == ErrNXDomain {
+			return nil, failf(fmt.Sprintf("%s does not exist in DNS", name))
+		}
+		if err != nil {
+			return nil, err
+		}
+		for _, rr := range rrs {
+			switch v := rr.(type) {
+			case *dns.A:
+				if a, ok := netip.AddrFromSlice(v.A.To4()); ok {
+					out = append(out, a)
+				}
+			case *dns.AAAA:
+				if a, ok := netip.AddrFromSlice(v.AAAA); ok {
+					out = append(out, a)
+				}
+			}
+		}
+	}
+	if len(out) == 0 {
+		return nil, failf(fmt.Sprintf("%s has no A or AAAA record", name))
 	}
 	return out, nil
 }

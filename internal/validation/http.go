@@ -21,9 +21,34 @@ type HTTPChecker struct {
 	// another). Redirects may go to this port or 443.
 	Port    int
 	Timeout time.Duration
-	// Dial, when set, replaces the network dialer (tests point names at
-	// loopback without a DNS server of their own).
+	// Resolver resolves the domain (and redirect targets), so that the
+	// CA's configured resolver decides where it connects, not the host's.
+	Resolver *Resolver
+	// Dial, when set, replaces resolving and dialling altogether.
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
+}
+
+// dial connects to addr after resolving its host with the configured
+// resolver.
+func (h *HTTPChecker) dial(ctx context.Context, network, addr string) (net.Conn, error) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, err
+	}
+	ips, err := h.Resolver.LookupIP(ctx, host)
+	if err != nil {
+		return nil, err
+	}
+	var d net.Dialer
+	var last error
+	for _, ip := range ips {
+		c, err := d.DialContext(ctx, network, net.JoinHostPort(ip.String(), port))
+		if err == nil {
+			return c, nil
+		}
+		last = err
+	}
+	return nil, last
 }
 
 // WellKnownPath is where the file is looked for.
@@ -46,8 +71,11 @@ func (h *HTTPChecker) Check(ctx context.Context, domain, file, value string) err
 		timeout = 10 * time.Second
 	}
 	transport := &http.Transport{Proxy: nil, DisableKeepAlives: true, ResponseHeaderTimeout: timeout}
-	if h.Dial != nil {
+	switch {
+	case h.Dial != nil:
 		transport.DialContext = h.Dial
+	case h.Resolver != nil:
+		transport.DialContext = h.dial
 	}
 	client := &http.Client{
 		Transport: transport,

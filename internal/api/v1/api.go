@@ -73,6 +73,8 @@ func New(o Options) *Handler {
 			"REVOKE":  {h.revoke, account.Admin},
 		}},
 		{path: []string{"order", "{id}", "certificate"}, methods: map[string]endpoint{"GET": {h.getCertificate, account.Read}}},
+		{path: []string{"order", "{id}", "dcv"}, methods: map[string]endpoint{"GET": {h.getDCV, account.Read}, "POST": {h.recheckDCV, account.Request}}},
+		{path: []string{"domain"}, methods: map[string]endpoint{"GET": {h.listDomains, account.Read}}},
 		{path: []string{"enterprise", "certificate", "ssl"}, methods: map[string]endpoint{"POST": {h.createRequest, account.Request}}},
 		{path: []string{"request"}, methods: map[string]endpoint{"GET": {h.listRequests, account.Read}}},
 		{path: []string{"request", "{id}"}, methods: map[string]endpoint{

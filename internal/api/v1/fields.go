@@ -117,6 +117,7 @@ func sslRequest(m map[string]any) (order.SSLRequest, problem.List) {
 		SignatureHash: f.text("signature_hash"),
 		EV:            f.text("ev"),
 		Contact:       f.contact(),
+		DCVMethod:     f.text("dcv_method"),
 	}
 	r.SANs, r.SANsGiven = f.names("sans")
 	return r, f.problems

@@ -29,6 +29,13 @@ func (h *Handler) getOrder(ctx context.Context, c *call) (result, error) {
 		return result{}, err
 	}
 	v := newOrderView(o)
+	if o.DCVMethod != "" && o.Status != store.StatusRevoked {
+		ds, err := h.orders.DCV(ctx, o)
+		if err != nil {
+			return result{}, err
+		}
+		v.DCV = newDCVView(o, ds)
+	}
 	if o.Status == store.StatusRevoked {
 		cert, err := h.orders.CertificateRecord(ctx, o)
 		if err != nil {

@@ -116,6 +116,8 @@ type orderView struct {
 	CertificateDetails certificateDetails `json:"certificate_details" xml:"certificate_details"`
 	PendingReissue     *nameSet           `json:"pending_reissue,omitempty" xml:"pending_reissue,omitempty"`
 	Receipt            *receipt           `json:"receipt,omitempty" xml:"receipt,omitempty"`
+	// DCV is certd's extension: where domain validation stands.
+	DCV *dcvView `json:"dcv,omitempty" xml:"dcv,omitempty"`
 }
 
 // sansOf lists an order's names other than its common name, as the v1

@@ -262,3 +262,23 @@ func (db *DB) ListOrders(ctx context.Context, f store.ListFilter) ([]store.Order
 	}
 	return out, rows.Err()
 }
+
+// WaitingOrders implements store.Orders, through the orders_waiting
+// partial index.
+func (db *DB) WaitingOrders(ctx context.Context) ([]int64, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT id FROM orders
+		WHERE dcv_method != '' AND (status = 'pending issuance' OR pending_reissue IS NOT NULL) ORDER BY id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}

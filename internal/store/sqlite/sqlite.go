@@ -88,6 +88,10 @@ func migrate(ctx context.Context, db *sql.DB) error {
 	return nil
 }
 
+// Writer is the single-connection pool every write goes through; the job
+// queue keeps its tables in the same file through it.
+func (db *DB) Writer() *sql.DB { return db.w }
+
 // Close closes both pools.
 func (db *DB) Close() error {
 	return errors.Join(db.r.Close(), db.w.Close())

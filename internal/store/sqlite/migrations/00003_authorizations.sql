@@ -22,8 +22,12 @@ ALTER TABLE orders ADD COLUMN dcv_method TEXT NOT NULL DEFAULT '';
 -- Per-name results of the checks that are not domain control (CAA), as
 -- JSON: {"name": "why it is held"}.
 ALTER TABLE orders ADD COLUMN holds TEXT NOT NULL DEFAULT '{}';
+-- The orders the validation pipeline works on.
+CREATE INDEX orders_waiting ON orders(id)
+    WHERE dcv_method != '' AND (status = 'pending issuance' OR pending_reissue IS NOT NULL);
 
 -- +goose Down
+DROP INDEX orders_waiting;
 ALTER TABLE orders DROP COLUMN holds;
 ALTER TABLE orders DROP COLUMN dcv_method;
 DROP TABLE authorizations;

@@ -1,0 +1,147 @@
+// Package pipeline runs certd's background work on a durable job queue
+// (riverqueue/river, whose SQLite driver keeps jobs in certd's own
+// database and whose PostgreSQL driver the scale-out work will use): the
+// domain-control and CAA checks of waiting orders, retried with backoff
+// until they pass and the certificate is issued, or the order expires.
+//
+// Jobs live in the database, so a restart loses none; at start the
+// pipeline also queues every order that waits, which covers an order
+// whose job could not be queued when it was created.
+package pipeline
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"github.com/riverqueue/river/rivermigrate"
+)
+
+// Validator is what the pipeline drives: the order service.
+type Validator interface {
+	// Validate runs an order's checks once and says whether it is done
+	// and, if not, when to look again.
+	Validate(ctx context.Context, orderID int64) (done bool, again time.Duration, err error)
+	// WaitingOrders lists the orders that wait for checks.
+	WaitingOrders(ctx context.Context) ([]int64, error)
+}
+
+// ValidateArgs is the job that checks one order.
+type ValidateArgs struct {
+	OrderID int64 `json:"order_id"`
+}
+
+// Kind implements river.JobArgs.
+func (ValidateArgs) Kind() string { return "validate_order" }
+
+type validateWorker struct {
+	river.WorkerDefaults[ValidateArgs]
+	v   Validator
+	log *slog.Logger
+}
+
+// Timeout bounds one check of an order (DNS, HTTP and CAA lookups).
+func (w *validateWorker) Timeout(*river.Job[ValidateArgs]) time.Duration { return 2 * time.Minute }
+
+func (w *validateWorker) Work(ctx context.Context, job *river.Job[ValidateArgs]) error {
+	done, again, err := w.v.Validate(ctx, job.Args.OrderID)
+	if err != nil {
+		// A fault of certd or its store: river retries with its backoff.
+		w.log.Error("order check failed", "order_id", job.Args.OrderID, "attempt", job.Attempt, "err", err)
+		return err
+	}
+	if !done {
+		// Snoozing reschedules without using up attempts: an order may
+		// wait for its subscriber for up to 30 days.
+		return river.JobSnooze(again)
+	}
+	return nil
+}
+
+// Pipeline is the running job queue.
+type Pipeline struct {
+	client *river.Client[*sql.Tx]
+	v      Validator
+	log    *slog.Logger
+}
+
+// Options configure New.
+type Options struct {
+	// DB is the database pool jobs are kept in. SQLite allows one writer,
+	// so it should be the store's single-connection writer pool.
+	DB        *sql.DB
+	Validator Validator
+	Log       *slog.Logger
+	// Workers is how many orders are checked at once (default 4).
+	Workers int
+	// PollInterval is how often idle workers look for due jobs (default
+	// one second).
+	PollInterval time.Duration
+}
+
+// New prepares the queue, applying river's own migrations.
+func New(ctx context.Context, o Options) (*Pipeline, error) {
+	driver := riversqlite.New(o.DB)
+	migrator, err := rivermigrate.New(driver, nil)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := migrator.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
+		return nil, fmt.Errorf("job queue migrations: %w", err)
+	}
+	if o.Workers <= 0 {
+		o.Workers = 4
+	}
+	if o.PollInterval <= 0 {
+		o.PollInterval = time.Second
+	}
+	workers := river.NewWorkers()
+	river.AddWorker(workers, &validateWorker{v: o.Validator, log: o.Log})
+	client, err := river.NewClient(driver, &river.Config{
+		Queues:            map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: o.Workers}},
+		Workers:           workers,
+		FetchCooldown:     o.PollInterval / 4,
+		FetchPollInterval: o.PollInterval,
+		Logger:            o.Log.With("component", "river"),
+		MaxAttempts:       25,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &Pipeline{client: client, v: o.Validator, log: o.Log}, nil
+}
+
+// Start runs the workers and queues every waiting order.
+func (p *Pipeline) Start(ctx context.Context) error {
+	if err := p.client.Start(ctx); err != nil {
+		return err
+	}
+	ids, err := p.v.WaitingOrders(ctx)
+	if err != nil {
+		return fmt.Errorf("find waiting orders: %w", err)
+	}
+	for _, id := range ids {
+		if err := p.Enqueue(ctx, id); err != nil {
+			return err
+		}
+	}
+	if len(ids) > 0 {
+		p.log.Info("resumed checks of waiting orders", "orders", len(ids))
+	}
+	return nil
+}
+
+// Enqueue queues a check of the order now.
+func (p *Pipeline) Enqueue(ctx context.Context, orderID int64) error {
+	_, err := p.client.Insert(ctx, ValidateArgs{OrderID: orderID}, nil)
+	return err
+}
+
+// Stop lets running checks finish, up to ctx's deadline.
+func (p *Pipeline) Stop(ctx context.Context) error {
+	return p.client.Stop(ctx)
+}
