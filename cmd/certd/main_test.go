@@ -77,7 +77,10 @@ var listening = regexp.MustCompile(`listening on (\S+)`)
 
 func serve(t *testing.T, dataDir string, args ...string) *daemon {
 	t.Helper()
-	cmd := exec.Command(binary, append([]string{"serve", "--data", dataDir, "--listen", "127.0.0.1:0"}, args...)...)
+	// Domain validation asks a test DNS server on loopback, never the
+	// machine's resolver.
+	base := []string{"serve", "--data", dataDir, "--listen", "127.0.0.1:0", "--dns-resolver", testutil.NewDNS(t).Addr()}
+	cmd := exec.Command(binary, append(base, args...)...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -395,7 +398,7 @@ func TestKeyPermissionsRefused(t *testing.T) {
 	if err := os.Chmod(filepath.Join(data, "ca", "intermediate.key"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	out, err := run(t, "serve", "--data", data, "--listen", "127.0.0.1:0", "--http")
+	out, err := run(t, "serve", "--data", data, "--listen", "127.0.0.1:0", "--http", "--dns-resolver", "127.0.0.1:1")
 	if err == nil || !strings.Contains(out, "permissions") {
 		t.Fatalf("served with a world-readable key: %v %s", err, out)
 	}

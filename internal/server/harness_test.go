@@ -49,6 +49,11 @@ type envOptions struct {
 func start(t *testing.T, opts envOptions) *env {
 	t.Helper()
 	dir := t.TempDir()
+	if opts.dnsResolver == "" && !opts.sandbox {
+		// Validation must never ask the machine's resolver: tests talk
+		// to loopback only.
+		opts.dnsResolver = testutil.NewDNS(t).Addr()
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	srv, err := server.Open(ctx, server.Config{
 		DataDir: dir,
