@@ -510,3 +510,38 @@ func bootstrapCreds(t *testing.T, data string) client.Client {
 	}
 	return client.Client{AccountID: creds.AccountID, APIKey: creds.APIKey}
 }
+
+func TestDomainCommands(t *testing.T) {
+	data := t.TempDir()
+	d := serve(t, data, "--http")
+	out, err := run(t, "domain", "validate", "--data", data, "--account", "1", "corp.example.com", "Lab.Example.Net")
+	if err != nil || !strings.Contains(out, "corp.example.com validated") || !strings.Contains(out, "lab.example.net validated") {
+		t.Fatalf("domain validate: %v %s", err, out)
+	}
+	list, err := run(t, "domain", "list", "--data", data, "--account", "000001")
+	if err != nil || !strings.Contains(list, "corp.example.com") || !strings.Contains(list, "operator") {
+		t.Fatalf("domain list: %v %s", err, list)
+	}
+	creds := bootstrapCreds(t, data)
+	c := client.New(d.url, creds.AccountID, creds.APIKey)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	req := sampleOrder(testutil.CSR(t, testutil.Key(t, "p256"), "www.corp.example.com"))
+	req.CommonName, req.SANs = "www.corp.example.com", nil
+	id, err := c.OrderSSL(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.WaitForCertificate(ctx, id); err != nil {
+		t.Fatalf("order under a pre-validated domain: %v", err)
+	}
+	for _, args := range [][]string{
+		{"domain", "validate", "--data", data, "--account", "1", "co.uk"},
+		{"domain", "validate", "--data", data, "--account", "42", "example.com"},
+		{"domain", "validate", "--data", data, "--account", "1"},
+	} {
+		if out, err := run(t, args...); err == nil {
+			t.Errorf("%v succeeded: %s", args, out)
+		}
+	}
+}
