@@ -19,6 +19,7 @@ import (
 
 	"github.com/certd/certd/internal/account"
 	"github.com/certd/certd/internal/order"
+	"github.com/certd/certd/internal/pipeline"
 	"github.com/certd/certd/internal/server"
 )
 
@@ -41,7 +42,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(newServe(), newAccount(), newAPIKey(), newOrder(), newDomain())
+	root.AddCommand(newServe(), newAccount(), newAPIKey(), newOrder(), newDomain(), newOrg())
 	return root
 }
 
@@ -365,6 +366,93 @@ CAA is still checked.`,
 		c.Flags().StringVar(&dataDir, "data", server.DefaultDataDir, "data folder")
 		c.Flags().StringVar(&accountID, "account", "", "account id (required)")
 		_ = c.MarkFlagRequired("account")
+		cmd.AddCommand(c)
+	}
+	return cmd
+}
+
+func newOrg() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "org",
+		Short: "Validate the organizations that certificates name",
+		Long: `OV and EV certificates name an organization, which the CA must validate.
+certd cannot check business registries, so an operator does: list the
+organizations waiting, then validate or reject each. A validation is reused
+for the account's orders naming the same organization for 398 days.`,
+	}
+	var dataDir, accountID, status, note string
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "List organizations (default: those awaiting validation)",
+		Example: `  certd org list
+  certd org list --status validated --account 000001`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			var acct int64
+			if accountID != "" {
+				id, ok := account.ParseID(accountID)
+				if !ok {
+					return fmt.Errorf("--account %q is not an account id", accountID)
+				}
+				acct = id
+			}
+			d, err := server.OpenData(cmd.Context(), server.Config{DataDir: dataDir, Log: logger(io.Discard), Existing: true})
+			if err != nil {
+				return err
+			}
+			defer d.Close()
+			if status == "all" {
+				status = ""
+			}
+			orgs, err := d.Orders.Organizations(cmd.Context(), acct, status)
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			fmt.Fprintf(out, "%-6s %-8s %-10s %-30s %s\n", "ID", "ACCOUNT", "STATUS", "NAME", "ADDRESS")
+			for _, o := range orgs {
+				c := o.Details
+				fmt.Fprintf(out, "%-6d %-8s %-10s %-30s %s, %s, %s %s, %s\n", o.ID, account.FormatID(o.AccountID), o.Status, c.OrgName,
+					c.OrgAddr1, c.OrgCity, c.OrgState, c.OrgZip, strings.ToUpper(c.OrgCountry))
+			}
+			return nil
+		},
+	}
+	list.Flags().StringVar(&status, "status", "pending", "pending, validated, rejected or all")
+	list.Flags().StringVar(&accountID, "account", "", "only this account's organizations")
+	decide := func(validate bool) func(cmd *cobra.Command, args []string) error {
+		return func(cmd *cobra.Command, args []string) error {
+			id, ok := account.ParseID(args[0])
+			if !ok {
+				return fmt.Errorf("%q is not an organization id", args[0])
+			}
+			d, err := server.OpenData(cmd.Context(), server.Config{DataDir: dataDir, Log: logger(io.Discard), Existing: true})
+			if err != nil {
+				return err
+			}
+			defer d.Close()
+			queue, err := pipeline.NewInserter(d.DB.Writer())
+			if err != nil {
+				return err
+			}
+			d.Orders.SetEnqueue(queue.Enqueue)
+			o, err := d.Orders.DecideOrganization(cmd.Context(), id, validate, note)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "organization %d (%s) %s\n", o.ID, o.Details.OrgName, o.Status)
+			return nil
+		}
+	}
+	validate := &cobra.Command{Use: "validate ORG_ID", Short: "Record that the organization is validated", Args: cobra.ExactArgs(1),
+		Example: "  certd org validate 3 --note \"registry entry 12345 checked\"", RunE: decide(true)}
+	reject := &cobra.Command{Use: "reject ORG_ID --note WHY", Short: "Reject the organization; its orders wait for a corrected one", Args: cobra.ExactArgs(1),
+		Example: "  certd org reject 3 --note \"not in the registry\"", RunE: decide(false)}
+	for _, c := range []*cobra.Command{validate, reject} {
+		c.Flags().StringVar(&note, "note", "", "why (required to reject)")
+	}
+	for _, c := range []*cobra.Command{list, validate, reject} {
+		c.Flags().StringVar(&dataDir, "data", server.DefaultDataDir, "data folder")
 		cmd.AddCommand(c)
 	}
 	return cmd

@@ -532,8 +532,19 @@ func TestDomainCommands(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	orgs, err := run(t, "org", "list", "--data", data)
+	if err != nil || !strings.Contains(orgs, "Tampa Bay Cray LLC") || !strings.Contains(orgs, "pending") {
+		t.Fatalf("org list: %v %s", err, orgs)
+	}
+	fields := strings.Fields(strings.Split(orgs, "\n")[1])
+	if out, err := run(t, "org", "reject", fields[0], "--data", data); err == nil {
+		t.Fatalf("rejected without a note: %s", out)
+	}
+	if out, err := run(t, "org", "validate", fields[0], "--data", data, "--note", "registry checked"); err != nil || !strings.Contains(out, "validated") {
+		t.Fatalf("org validate: %v %s", err, out)
+	}
 	if _, err := c.WaitForCertificate(ctx, id); err != nil {
-		t.Fatalf("order under a pre-validated domain: %v", err)
+		t.Fatalf("order under a pre-validated domain and a validated organization: %v", err)
 	}
 	for _, args := range [][]string{
 		{"domain", "validate", "--data", data, "--account", "1", "co.uk"},

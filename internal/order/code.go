@@ -185,8 +185,8 @@ func (s *Service) CreateCode(ctx context.Context, accountID int64, r CodeRequest
 		SiteSealToken: sealToken(), CreatedAt: now, UpdatedAt: now,
 		Extra: store.Extra{CodeSigning: &c.details},
 	}
-	if err := s.store.CreateOrder(ctx, &o); err != nil {
-		return store.Order{}, problem.Internalf("create order: %w", err)
+	if err := s.createOrder(ctx, &o); err != nil {
+		return store.Order{}, err
 	}
 	s.created(ctx, &o)
 	return o, nil
@@ -214,6 +214,8 @@ func (s *Service) supplyKey(ctx context.Context, o store.Order, csr string) erro
 		if err := s.issue(ctx, &o); err != nil {
 			s.log.Error("sandbox issuance failed; the order stays pending", "order_id", o.ID, "err", err)
 		}
+	} else {
+		s.startChecks(ctx, o)
 	}
 	return nil
 }

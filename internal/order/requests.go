@@ -139,6 +139,9 @@ func (s *Service) ApproveRequest(ctx context.Context, p account.Principal, id in
 	}
 	o := s.newOrder(r.AccountID, ProductSSL, c)
 	o.BusinessUnit = strings.TrimSpace(params.BusinessUnit)
+	if err := s.attachOrg(ctx, &o); err != nil {
+		return r, store.Order{}, problem.Internalf("approve request %d: %w", id, err)
+	}
 	r.Status, r.DecidedBy, r.DecidedAt, r.Note = store.RequestApproved, p.KeyID, s.now().UTC(), strings.TrimSpace(note)
 	if err := s.store.DecideRequest(ctx, &r, &o); err != nil {
 		return r, store.Order{}, s.decisionFailed(ctx, id, err)

@@ -87,11 +87,22 @@ func (s *Service) CreateSSL(ctx context.Context, accountID int64, r SSLRequest) 
 		return store.Order{}, err
 	}
 	o := s.newOrder(accountID, ProductSSL, c)
-	if err := s.store.CreateOrder(ctx, &o); err != nil {
-		return store.Order{}, problem.Internalf("create order: %w", err)
+	if err := s.createOrder(ctx, &o); err != nil {
+		return store.Order{}, err
 	}
 	s.created(ctx, &o)
 	return o, nil
+}
+
+// createOrder links the order to its organization and stores it.
+func (s *Service) createOrder(ctx context.Context, o *store.Order) error {
+	if err := s.attachOrg(ctx, o); err != nil {
+		return problem.Internalf("create order: %w", err)
+	}
+	if err := s.store.CreateOrder(ctx, o); err != nil {
+		return problem.Internalf("create order: %w", err)
+	}
+	return nil
 }
 
 // newOrder builds a pending order from checked parameters.
@@ -143,7 +154,7 @@ func (s *Service) created(ctx context.Context, o *store.Order) {
 // to check it. A failure here loses nothing: the pipeline also picks up
 // every waiting order when it starts.
 func (s *Service) startChecks(ctx context.Context, o store.Order) {
-	if s.checks == nil || o.DCVMethod == "" {
+	if s.checks == nil || o.DCVMethod == "" && o.OrgID == 0 {
 		return
 	}
 	if err := s.prepareAuthorizations(ctx, o); err != nil {
@@ -165,8 +176,8 @@ func (s *Service) Recheck(ctx context.Context, accountID, id int64) (store.Order
 	if err != nil {
 		return o, err
 	}
-	if s.checks == nil || o.DCVMethod == "" {
-		return o, problem.New(problem.InvalidParam, "nothing_to_check", "This order has no domain validation to check.")
+	if s.checks == nil || o.DCVMethod == "" && o.OrgID == 0 {
+		return o, problem.New(problem.InvalidParam, "nothing_to_check", "This order has no validation to check.")
 	}
 	s.startChecks(ctx, o)
 	return o, nil

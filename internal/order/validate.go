@@ -227,7 +227,7 @@ func (s *Service) Validate(ctx context.Context, id int64) (done bool, again time
 		return false, 0, err
 	}
 	waiting := o.Status == store.StatusPendingIssuance || o.Status == store.StatusIssued && o.Pending != nil
-	if !waiting || o.DCVMethod == "" || o.CSR == "" {
+	if !waiting || o.DCVMethod == "" && o.OrgID == 0 || o.CSR == "" {
 		return true, 0, nil
 	}
 	now := s.now().UTC()
@@ -283,6 +283,11 @@ func (s *Service) Validate(ctx context.Context, id int64) (done bool, again time
 		}
 	}
 	if len(holds) > 0 {
+		return false, backoff(age), nil
+	}
+	if hold, err := s.orgHold(ctx, o); err != nil {
+		return false, 0, err
+	} else if hold != "" {
 		return false, backoff(age), nil
 	}
 	if err := s.issue(ctx, &o); err != nil {

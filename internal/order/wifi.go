@@ -106,8 +106,8 @@ func (s *Service) CreateWiFi(ctx context.Context, accountID int64, r WiFiRequest
 	}
 	o := s.newOrder(accountID, ProductWiFi, c)
 	o.Extra.WiFi = wifi
-	if err := s.store.CreateOrder(ctx, &o); err != nil {
-		return store.Order{}, problem.Internalf("create order: %w", err)
+	if err := s.createOrder(ctx, &o); err != nil {
+		return store.Order{}, err
 	}
 	s.created(ctx, &o)
 	return o, nil

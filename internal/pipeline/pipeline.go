@@ -145,3 +145,26 @@ func (p *Pipeline) Enqueue(ctx context.Context, orderID int64) error {
 func (p *Pipeline) Stop(ctx context.Context) error {
 	return p.client.Stop(ctx)
 }
+
+// Inserter queues jobs without working them: the CLI uses it so that an
+// operator's decision (certd org validate) is acted on at once by the
+// server, which polls the same database.
+type Inserter struct {
+	client *river.Client[*sql.Tx]
+}
+
+// NewInserter returns an insert-only client on db, whose job tables the
+// server created.
+func NewInserter(db *sql.DB) (*Inserter, error) {
+	client, err := river.NewClient(riversqlite.New(db), &river.Config{})
+	if err != nil {
+		return nil, err
+	}
+	return &Inserter{client: client}, nil
+}
+
+// Enqueue queues a check of the order now.
+func (i *Inserter) Enqueue(ctx context.Context, orderID int64) error {
+	_, err := i.client.Insert(ctx, ValidateArgs{OrderID: orderID}, nil)
+	return err
+}

@@ -65,6 +65,20 @@ func domains(dcv map[string]any) []map[string]any {
 	return out
 }
 
+// validateOrgs is the operator validating every organization waiting.
+func (d *dcvEnv) validateOrgs() {
+	d.t.Helper()
+	orgs, err := d.srv.Data().Orders.Organizations(context.Background(), 0, "pending")
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	for _, o := range orgs {
+		if _, err := d.srv.Data().Orders.DecideOrganization(context.Background(), o.ID, true, "checked the registry"); err != nil {
+			d.t.Fatal(err)
+		}
+	}
+}
+
 // waitIssued polls until the order's certificate is available.
 func (d *dcvEnv) waitIssued(id string) {
 	d.t.Helper()
@@ -89,6 +103,7 @@ func (d *dcvEnv) recheck(id string) {
 func TestDomainValidationDNS(t *testing.T) {
 	d := startDCV(t)
 	id := d.placeOrder(map[string]any{"sans": "api.example.com"})
+	d.validateOrgs()
 	dcv := d.dcvOf(id)
 	if dcv["method"] != "dns-txt-token" {
 		t.Fatalf("method = %v", dcv["method"])
@@ -151,6 +166,7 @@ func TestDomainValidationHTTP(t *testing.T) {
 	d := startDCV(t)
 	d.dns.Add(t, `shop.example.net. 60 IN A 127.0.0.1`)
 	id := d.placeOrder(map[string]any{"common_name": "shop.example.net", "sans": "", "dcv_method": "http-token"})
+	d.validateOrgs()
 	ds := domains(d.dcvOf(id))
 	u := ds[0]["http_url"].(string)
 	if !strings.HasPrefix(u, "http://shop.example.net/.well-known/pki-validation/") || strings.Contains(u, ds[0]["value"].(string)) {
@@ -170,6 +186,7 @@ func TestCAAHoldsIssuance(t *testing.T) {
 	d := startDCV(t)
 	d.dns.Add(t, `example.org. 60 IN CAA 0 issue "otherca.test"`)
 	id := d.placeOrder(map[string]any{"common_name": "www.example.org", "sans": ""})
+	d.validateOrgs()
 	ds := domains(d.dcvOf(id))
 	d.dns.Add(t, `_dnsauth.www.example.org. 60 IN TXT "`+ds[0]["value"].(string)+`"`)
 	d.recheck(id)
@@ -204,6 +221,7 @@ func TestPreValidatedDomain(t *testing.T) {
 		t.Fatal(err)
 	}
 	order := d.placeOrder(map[string]any{"common_name": "intranet.corp.example.com", "sans": "*.corp.example.com"})
+	d.validateOrgs()
 	d.waitIssued(order)
 	other := d.newAccount("other")
 	r := d.do(req{method: "POST", path: "/order/ssl", headers: jsonCT(), creds: &other, body: orderBody(t, csrFor(t, "x"), map[string]any{"common_name": "intranet.corp.example.com", "sans": ""})})
@@ -212,4 +230,41 @@ func TestPreValidatedDomain(t *testing.T) {
 	if r := d.do(req{method: "GET", path: "/order/" + otherID + "/certificate", creds: &other}); r.status != 404 {
 		t.Fatalf("another account used the pre-validation: %d", r.status)
 	}
+}
+
+func TestOrganizationValidation(t *testing.T) {
+	d := startDCV(t)
+	id, _ := strconv.ParseInt(d.creds.AccountID, 10, 64)
+	if _, err := d.srv.Data().Orders.PreValidate(context.Background(), id, "example.com"); err != nil {
+		t.Fatal(err)
+	}
+	first := d.placeOrder(nil)
+	time.Sleep(1500 * time.Millisecond) // the pipeline has run the checks
+	m := d.do(req{method: "GET", path: "/order/" + first}).json(t)
+	org := m["organization"].(map[string]any)
+	if org["status"] != "pending" || org["name"] != "Tampa Bay Cray LLC" || m["certificate_details"].(map[string]any)["status"] != "pending issuance" {
+		t.Fatalf("order waiting for its organization = %v", m)
+	}
+	orgID, _ := strconv.ParseInt(org["id"].(string), 10, 64)
+	if _, err := d.srv.Data().Orders.DecideOrganization(context.Background(), orgID, false, ""); err == nil {
+		t.Fatal("rejected without a note")
+	}
+	if _, err := d.srv.Data().Orders.DecideOrganization(context.Background(), orgID, false, "no such company in the registry"); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(1500 * time.Millisecond)
+	m = d.do(req{method: "GET", path: "/order/" + first}).json(t)
+	if o := m["organization"].(map[string]any); o["status"] != "rejected" || o["note"] != "no such company in the registry" {
+		t.Fatalf("rejected organization = %v", o)
+	}
+	if r := d.do(req{method: "GET", path: "/order/" + first + "/certificate"}); r.status != 404 {
+		t.Fatalf("issued for a rejected organization: %d", r.status)
+	}
+	// The subscriber corrects the organization: a new record to decide;
+	// once validated, a later order naming it does not wait.
+	second := d.placeOrder(map[string]any{"org_name": "Tampa Bay Cray, LLC"})
+	d.validateOrgs()
+	d.waitIssued(second)
+	third := d.placeOrder(map[string]any{"org_name": "tampa bay cray,  LLC"})
+	d.waitIssued(third)
 }

@@ -167,7 +167,10 @@ type Order struct {
 	// name to why issuance waits for it beyond domain control (CAA).
 	DCVMethod string
 	Holds     map[string]string
-	Version   int64
+	// OrgID is the organization the order's subject names, which must be
+	// validated before issuance; zero when none is needed (sandbox).
+	OrgID   int64
+	Version int64
 }
 
 // Names returns the order's current names (common name first); these are
@@ -233,6 +236,42 @@ type Authorizations interface {
 	// Authorizations returns the account's authorizations for the given
 	// domains, newest first; with no domains, all of the account's.
 	Authorizations(ctx context.Context, accountID int64, domains []string) ([]Authorization, error)
+}
+
+// Organization statuses.
+const (
+	OrgPending   = "pending"
+	OrgValidated = "validated"
+	OrgRejected  = "rejected"
+)
+
+// Organization is an organization an account's certificates name, as the
+// CA validated it (or not yet). Details holds the organization's fields.
+type Organization struct {
+	ID        int64
+	AccountID int64
+	MatchKey  string // orders with the same key are the same organization
+	Details   Contact
+	Status    string
+	Note      string
+	CreatedAt time.Time
+	DecidedAt time.Time
+	Version   int64
+}
+
+// Organizations keeps organizations.
+type Organizations interface {
+	// CreateOrganization stores o, setting its ID and Version (1).
+	CreateOrganization(ctx context.Context, o *Organization) error
+	GetOrganization(ctx context.Context, id int64) (Organization, error)
+	// FindOrganization returns the newest of the account's organizations
+	// with the match key, or ErrNotFound.
+	FindOrganization(ctx context.Context, accountID int64, matchKey string) (Organization, error)
+	// ListOrganizations returns organizations in a status ("" for all),
+	// of one account or, with accountID zero, of every account.
+	ListOrganizations(ctx context.Context, accountID int64, status string) ([]Organization, error)
+	// UpdateOrganization writes o optimistically, like UpdateOrder.
+	UpdateOrganization(ctx context.Context, o *Organization) error
 }
 
 // Request statuses.
@@ -351,6 +390,7 @@ type Store interface {
 	Orders
 	Requests
 	Authorizations
+	Organizations
 	Certificates
 	Settings
 	Close() error

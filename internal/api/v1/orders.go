@@ -2,6 +2,7 @@ package v1
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 
 	"github.com/certd/certd/internal/order"
@@ -35,6 +36,17 @@ func (h *Handler) getOrder(ctx context.Context, c *call) (result, error) {
 			return result{}, err
 		}
 		v.DCV = newDCVView(o, ds)
+	}
+	if o.OrgID != 0 {
+		org, err := h.orders.Organization(ctx, o.OrgID)
+		if err != nil {
+			return result{}, problem.Internalf("organization %d: %w", o.OrgID, err)
+		}
+		validated := ""
+		if org.Status == store.OrgValidated {
+			validated = timestamp(org.DecidedAt)
+		}
+		v.Organization = &orgView{ID: fmt.Sprint(org.ID), Name: org.Details.OrgName, Status: org.Status, ValidatedAt: validated, Note: org.Note}
 	}
 	if o.Status == store.StatusRevoked {
 		cert, err := h.orders.CertificateRecord(ctx, o)

@@ -118,6 +118,17 @@ type orderView struct {
 	Receipt            *receipt           `json:"receipt,omitempty" xml:"receipt,omitempty"`
 	// DCV is certd's extension: where domain validation stands.
 	DCV *dcvView `json:"dcv,omitempty" xml:"dcv,omitempty"`
+	// Organization is certd's extension: where the validation of the
+	// organization the certificate names stands.
+	Organization *orgView `json:"organization,omitempty" xml:"organization,omitempty"`
+}
+
+type orgView struct {
+	ID          string `json:"id" xml:"id"`
+	Name        string `json:"name" xml:"name"`
+	Status      string `json:"status" xml:"status"`
+	ValidatedAt string `json:"validated_at" xml:"validated_at"`
+	Note        string `json:"note" xml:"note"`
 }
 
 // sansOf lists an order's names other than its common name, as the v1

@@ -15,7 +15,7 @@ import (
 var orderFields = []string{"account_id", "product", "status", "validity_years", "common_name", "sans", "server_type",
 	"signature_hash", "ev", "csr", "contact", "site_seal_token", "created_at", "updated_at", "valid_from", "valid_till",
 	"cert_serial", "pending_reissue", "renewed_order_id", "renewal_order_id", "business_unit", "extra",
-	"cert_not_before", "cert_not_after", "dcv_method", "holds"}
+	"cert_not_before", "cert_not_after", "dcv_method", "holds", "org_id"}
 
 var (
 	orderSelect = "SELECT id, " + strings.Join(orderFields, ", ") + ", version FROM orders"
@@ -65,7 +65,7 @@ func orderValues(o *store.Order) ([]any, error) {
 	return []any{o.AccountID, o.Product, o.Status, o.ValidityYears, o.CommonName, string(sans), o.ServerType,
 		o.SignatureHash, o.EV, o.CSR, string(contact), o.SiteSealToken, o.CreatedAt.UnixNano(), o.UpdatedAt.UnixNano(),
 		nanos(o.ValidFrom), nanos(o.ValidTill), serial, pending, nullID(o.RenewedOrderID), nullID(o.RenewalOrderID),
-		o.BusinessUnit, string(extra), nanos(o.CertNotBefore), nanos(o.CertNotAfter), o.DCVMethod, string(holds)}, nil
+		o.BusinessUnit, string(extra), nanos(o.CertNotBefore), nanos(o.CertNotAfter), o.DCVMethod, string(holds), nullID(o.OrgID)}, nil
 }
 
 type scanner interface{ Scan(dest ...any) error }
@@ -73,11 +73,11 @@ type scanner interface{ Scan(dest ...any) error }
 func scanOrder(row scanner) (store.Order, error) {
 	var o store.Order
 	var sans, contact, extra, holds string
-	var created, updated, from, till, renewed, renewal, certFrom, certTill sql.NullInt64
+	var created, updated, from, till, renewed, renewal, certFrom, certTill, orgID sql.NullInt64
 	var serial, pending sql.NullString
 	err := row.Scan(&o.ID, &o.AccountID, &o.Product, &o.Status, &o.ValidityYears, &o.CommonName, &sans, &o.ServerType,
 		&o.SignatureHash, &o.EV, &o.CSR, &contact, &o.SiteSealToken, &created, &updated, &from, &till,
-		&serial, &pending, &renewed, &renewal, &o.BusinessUnit, &extra, &certFrom, &certTill, &o.DCVMethod, &holds, &o.Version)
+		&serial, &pending, &renewed, &renewal, &o.BusinessUnit, &extra, &certFrom, &certTill, &o.DCVMethod, &holds, &orgID, &o.Version)
 	if err != nil {
 		return store.Order{}, notFound(err, "order")
 	}
@@ -104,7 +104,7 @@ func scanOrder(row scanner) (store.Order, error) {
 	o.CreatedAt, o.UpdatedAt, o.ValidFrom, o.ValidTill = fromNanos(created), fromNanos(updated), fromNanos(from), fromNanos(till)
 	o.CertNotBefore, o.CertNotAfter = fromNanos(certFrom), fromNanos(certTill)
 	o.CertSerial = serial.String
-	o.RenewedOrderID, o.RenewalOrderID = renewed.Int64, renewal.Int64
+	o.RenewedOrderID, o.RenewalOrderID, o.OrgID = renewed.Int64, renewal.Int64, orgID.Int64
 	return o, nil
 }
 
@@ -267,7 +267,7 @@ func (db *DB) ListOrders(ctx context.Context, f store.ListFilter) ([]store.Order
 // partial index.
 func (db *DB) WaitingOrders(ctx context.Context) ([]int64, error) {
 	rows, err := db.r.QueryContext(ctx, `SELECT id FROM orders
-		WHERE dcv_method != '' AND (status = 'pending issuance' OR pending_reissue IS NOT NULL) ORDER BY id`)
+		WHERE (dcv_method != '' OR org_id IS NOT NULL) AND (status = 'pending issuance' OR pending_reissue IS NOT NULL) ORDER BY id`)
 	if err != nil {
 		return nil, err
 	}

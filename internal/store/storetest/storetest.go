@@ -36,6 +36,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"revocation", testRevocation},
 		{"order listing, filters and pages", testListOrders},
 		{"authorizations", testAuthorizations},
+		{"organizations", testOrganizations},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -579,5 +580,48 @@ func testAuthorizations(t *testing.T, s store.Store) {
 	back, _ := s.GetOrder(ctx, o.ID)
 	if back.DCVMethod != "http-token" || back.Holds["www.example.com"] != "CAA forbids" {
 		t.Fatalf("order checks = %q %v", back.DCVMethod, back.Holds)
+	}
+}
+
+func testOrganizations(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	a := mustAccount(t, s)
+	mk := func(key, status string) *store.Organization {
+		o := &store.Organization{AccountID: a.ID, MatchKey: key, Details: store.Contact{OrgName: key}, Status: status, CreatedAt: now}
+		if err := s.CreateOrganization(ctx, o); err != nil {
+			t.Fatal(err)
+		}
+		return o
+	}
+	first := mk("acme|1 road", store.OrgRejected)
+	second := mk("acme|1 road", store.OrgPending)
+	mk("other|2 road", store.OrgPending)
+	got, err := s.FindOrganization(ctx, a.ID, "acme|1 road")
+	if err != nil || got.ID != second.ID || got.Details.OrgName != "acme|1 road" {
+		t.Fatalf("FindOrganization = %+v, %v", got, err)
+	}
+	if _, err := s.FindOrganization(ctx, a.ID+1000, "acme|1 road"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("another account's organization: %v", err)
+	}
+	if pending, _ := s.ListOrganizations(ctx, 0, store.OrgPending); len(pending) != 2 {
+		t.Fatalf("pending = %d", len(pending))
+	}
+	if all, _ := s.ListOrganizations(ctx, a.ID, ""); len(all) != 3 || all[0].ID != first.ID {
+		t.Fatalf("all = %+v", all)
+	}
+	stale := *second
+	second.Status, second.Note, second.DecidedAt = store.OrgValidated, "ok", now
+	if err := s.UpdateOrganization(ctx, second); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.UpdateOrganization(ctx, &stale); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("stale update: %v", err)
+	}
+	back, _ := s.GetOrganization(ctx, second.ID)
+	if back.Status != store.OrgValidated || back.Note != "ok" || !back.DecidedAt.Equal(now) {
+		t.Fatalf("after update = %+v", back)
+	}
+	if _, err := s.GetOrganization(ctx, 999999); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("missing: %v", err)
 	}
 }
