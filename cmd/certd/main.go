@@ -87,6 +87,8 @@ bootstrap-account.json. Later starts reuse all of it.`,
 	f.StringVar(&cfg.DNSResolver, "dns-resolver", "", "recursive DNS resolver HOST:PORT for domain validation and CAA (default: /etc/resolv.conf)")
 	f.StringSliceVar(&cfg.CAAIdentities, "caa-identity", nil, "issuer domain name CAA records must name to allow this CA (repeatable; default: the public URL's host)")
 	f.IntVar(&cfg.DCVHTTPPort, "dcv-http-port", 80, "port the http-token validation method connects to")
+	f.StringVar(&cfg.SMTPRelay, "smtp-relay", "", "SMTP relay HOST:PORT for the email validation method (without it the method is refused)")
+	f.StringVar(&cfg.SMTPFrom, "smtp-from", "", "sender of validation mail (default certd@ the CAA identity)")
 	f.IntVar(&cfg.DCVReuseDays, "dcv-reuse-days", 0, "lower the reuse period of domain validations below the BRs' (0: the period in force)")
 	f.StringVar(&cfg.NameProfile, "name-profile", "public", "names certificates may carry: public (registered domains only) or private (also internal names and IP addresses)")
 	f.StringVar(&cfg.KeyBlocklist, "key-blocklist", "", "file of SHA-256 hashes (hex) of compromised keys' SubjectPublicKeyInfo, one per line")

@@ -49,7 +49,11 @@ func (rl Rules) checkEnterprise(r EnterpriseRequest) (checkedSSL, error) {
 // SubmitRequest validates an enterprise request and stores it, pending an
 // admin's decision.
 func (s *Service) SubmitRequest(ctx context.Context, p account.Principal, r EnterpriseRequest) (store.Request, error) {
-	if _, err := s.rules.checkEnterprise(r); err != nil {
+	c, err := s.rules.checkEnterprise(r)
+	if err != nil {
+		return store.Request{}, err
+	}
+	if err := s.methodAvailable(c.dcvMethod); err != nil {
 		return store.Request{}, err
 	}
 	params, err := json.Marshal(r)

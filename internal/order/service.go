@@ -86,6 +86,9 @@ func (s *Service) CreateSSL(ctx context.Context, accountID int64, r SSLRequest) 
 	if err != nil {
 		return store.Order{}, err
 	}
+	if err := s.methodAvailable(c.dcvMethod); err != nil {
+		return store.Order{}, err
+	}
 	o := s.newOrder(accountID, ProductSSL, c)
 	if err := s.createOrder(ctx, &o); err != nil {
 		return store.Order{}, err

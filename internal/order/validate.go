@@ -33,10 +33,24 @@ type Checks struct {
 	AccountURI func(accountID int64) string
 	// MaxReuseDays lowers the BRs' validation reuse period.
 	MaxReuseDays int
+	// Mail sends the email method's mail; nil when no relay is
+	// configured (the method is then refused).
+	Mail *validation.Mailer
+	// ConfirmURL is the confirmation page of a random value.
+	ConfirmURL func(token string) string
 }
 
 // DCVMethods are the domain-control methods an order may name.
-var DCVMethods = []string{validation.MethodDNSTXT, validation.MethodHTTP}
+var DCVMethods = []string{validation.MethodDNSTXT, validation.MethodHTTP, validation.MethodEmail}
+
+// methodAvailable refuses the email method when no SMTP relay is
+// configured.
+func (s *Service) methodAvailable(m string) error {
+	if m == validation.MethodEmail && s.checks != nil && s.checks.Mail == nil {
+		return problem.Invalid("dcv_method", "The email method needs an SMTP relay, and this server has none (serve --smtp-relay).")
+	}
+	return nil
+}
 
 func checkDCVMethod(m string) (string, *problem.Problem) {
 	m = strings.ToLower(strings.TrimSpace(m))
@@ -308,6 +322,8 @@ func (s *Service) checkDomain(ctx context.Context, a *store.Authorization) error
 			err = s.checks.DNS.CheckDNS(ctx, a.Domain, a.Token)
 		case validation.MethodHTTP:
 			err = s.checks.HTTP.Check(ctx, a.Domain, HTTPFileName(a.Token), a.Token)
+		case validation.MethodEmail:
+			return s.mailAuthz(ctx, a)
 		default:
 			err = fmt.Errorf("unknown method %q", a.Method)
 		}
@@ -401,4 +417,67 @@ func (s *Service) ValidatedDomains(ctx context.Context, accountID int64) ([]Vali
 		out = append(out, ValidatedDomain{Domain: a.Domain, Method: a.Method, ValidatedAt: a.ValidatedAt, ReuseUntil: a.ValidatedAt.Add(reuse)})
 	}
 	return out, nil
+}
+
+// mailAuthz sends an email authorization's mail once (again only after a
+// failed send): the recipient confirms on the page the mail links to.
+func (s *Service) mailAuthz(ctx context.Context, a *store.Authorization) error {
+	if !a.CheckedAt.IsZero() || s.checks.Mail == nil {
+		return nil
+	}
+	err := s.checks.Mail.Send(ctx, a.Domain, s.checks.ConfirmURL(a.Token), a.Token)
+	if err != nil {
+		a.LastError = "the validation mail could not be sent, will retry: " + err.Error()
+	} else {
+		a.CheckedAt = s.now().UTC()
+		a.LastError = "waiting for confirmation by mail to " + strings.Join(validation.ConstructedAddresses(a.Domain), ", ")
+	}
+	if err := s.store.UpdateAuthorization(ctx, a); err != nil && !errors.Is(err, store.ErrConflict) {
+		return err
+	}
+	return nil
+}
+
+// ErrBadConfirmation means a confirmation link names no pending email
+// validation (unknown, used, or expired).
+var ErrBadConfirmation = errors.New("this confirmation link is not valid, or was used already, or has expired")
+
+// EmailConfirmation describes a pending email validation for its
+// confirmation page.
+func (s *Service) EmailConfirmation(ctx context.Context, token string) (store.Authorization, error) {
+	a, err := s.store.AuthorizationByToken(ctx, token)
+	if errors.Is(err, store.ErrNotFound) || err == nil && (a.Method != validation.MethodEmail || a.Status != store.AuthzPending || !s.now().Before(a.TokenExpiresAt)) {
+		return store.Authorization{}, ErrBadConfirmation
+	}
+	return a, err
+}
+
+// ConfirmEmail is the recipient's confirmation (BRs 3.2.2.4.4): the
+// domain is validated for the account, and its waiting orders are
+// checked at once.
+func (s *Service) ConfirmEmail(ctx context.Context, token string) (store.Authorization, error) {
+	a, err := s.EmailConfirmation(ctx, token)
+	if err != nil {
+		return a, err
+	}
+	now := s.now().UTC()
+	a.Status, a.ValidatedAt, a.CheckedAt, a.LastError = store.AuthzValid, now, now, ""
+	if err := s.store.UpdateAuthorization(ctx, &a); err != nil {
+		if errors.Is(err, store.ErrConflict) {
+			return a, ErrBadConfirmation
+		}
+		return a, err
+	}
+	s.log.Info("domain validated by mail", "domain", a.Domain, "account_id", a.AccountID)
+	ids, err := s.store.WaitingOrders(ctx)
+	if err != nil {
+		return a, err
+	}
+	for _, id := range ids {
+		o, err := s.store.GetOrder(ctx, id)
+		if err == nil && o.AccountID == a.AccountID && s.enqueue != nil {
+			_ = s.enqueue(ctx, id)
+		}
+	}
+	return a, nil
 }

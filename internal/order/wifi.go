@@ -83,6 +83,9 @@ func (s *Service) CreateWiFi(ctx context.Context, accountID int64, r WiFiRequest
 	if err != nil {
 		return store.Order{}, err
 	}
+	if err := s.methodAvailable(c.dcvMethod); err != nil {
+		return store.Order{}, err
+	}
 	wifi := &store.WiFi{}
 	var ps problem.List
 	fetch := func(field, lang, url string) store.Logo {

@@ -44,6 +44,7 @@ type envOptions struct {
 	dnsResolver       string
 	caaIdentities     []string
 	dcvHTTPPort       int
+	smtpRelay         string
 }
 
 func start(t *testing.T, opts envOptions) *env {
@@ -70,6 +71,7 @@ func start(t *testing.T, opts envOptions) *env {
 		DNSResolver:       opts.dnsResolver,
 		CAAIdentities:     opts.caaIdentities,
 		DCVHTTPPort:       opts.dcvHTTPPort,
+		SMTPRelay:         opts.smtpRelay,
 	})
 	if err != nil {
 		cancel()

@@ -36,6 +36,7 @@ import (
 	"github.com/certd/certd/internal/store"
 	"github.com/certd/certd/internal/store/sqlite"
 	"github.com/certd/certd/internal/validation"
+	"github.com/certd/certd/internal/web"
 	"github.com/miekg/dns"
 )
 
@@ -89,6 +90,10 @@ type Config struct {
 	DCVHTTPPort int
 	// DCVReuseDays lowers the BRs' validation reuse period.
 	DCVReuseDays int
+	// SMTPRelay (HOST:PORT) carries the email validation method's mail;
+	// without it that method is refused. SMTPFrom is the sender.
+	SMTPRelay string
+	SMTPFrom  string
 	// NameProfile is "public" (default) or "private".
 	NameProfile string
 	// KeyBlocklist is a file of SHA-256 hashes of compromised keys' SPKI.
@@ -269,7 +274,17 @@ func networkChecks(cfg Config) (*order.Checks, error) {
 	}
 	r := validation.NewResolver(resolver, 5*time.Second)
 	publicURL := cfg.PublicURL
+	var mailer *validation.Mailer
+	if cfg.SMTPRelay != "" {
+		from := cfg.SMTPFrom
+		if from == "" {
+			from = "certd@" + identities[0]
+		}
+		mailer = &validation.Mailer{Relay: cfg.SMTPRelay, From: from}
+	}
 	return &order.Checks{
+		Mail:         mailer,
+		ConfirmURL:   func(token string) string { return publicURL + web.ConfirmPath + token },
 		DNS:          r,
 		HTTP:         &validation.HTTPChecker{Port: cfg.DCVHTTPPort, Timeout: 10 * time.Second, Resolver: r},
 		CAA:          &validation.CAAChecker{Resolver: r, Identities: identities},
@@ -386,8 +401,11 @@ func (s *Server) setup(ctx context.Context) error {
 			"/ca/root.crt":                  {ContentType: "application/pkix-cert", Body: s.data.CA.Root().Raw},
 		},
 	})
+	mux := http.NewServeMux()
+	mux.Handle(web.ConfirmPath, web.New(s.data.Orders, s.cfg.Log))
+	mux.Handle("/", handler)
 	s.http = &http.Server{
-		Handler:           handler,
+		Handler:           mux,
 		ReadHeaderTimeout: s.cfg.ReadHeaderTimeout,
 		ReadTimeout:       s.cfg.ReadTimeout,
 		WriteTimeout:      s.cfg.ReadTimeout + 30*time.Second,

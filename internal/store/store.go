@@ -236,6 +236,9 @@ type Authorizations interface {
 	// Authorizations returns the account's authorizations for the given
 	// domains, newest first; with no domains, all of the account's.
 	Authorizations(ctx context.Context, accountID int64, domains []string) ([]Authorization, error)
+	// AuthorizationByToken returns the authorization with the random
+	// value, or ErrNotFound.
+	AuthorizationByToken(ctx context.Context, token string) (Authorization, error)
 }
 
 // Organization statuses.

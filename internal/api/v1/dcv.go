@@ -19,6 +19,7 @@ type dcvDomain struct {
 	DNSRecord   string `json:"dns_record,omitempty" xml:"dns_record,omitempty"`
 	DNSType     string `json:"dns_type,omitempty" xml:"dns_type,omitempty"`
 	HTTPURL     string `json:"http_url,omitempty" xml:"http_url,omitempty"`
+	Emails      *list  `json:"email_addresses,omitempty" xml:"email_addresses,omitempty"`
 	Value       string `json:"value,omitempty" xml:"value,omitempty"`
 	ValidatedBy string `json:"validated_by,omitempty" xml:"validated_by,omitempty"`
 	LastError   string `json:"last_error" xml:"last_error"`
@@ -50,6 +51,10 @@ func newDCVView(o store.Order, ds []order.DomainStatus) *dcvView {
 				item.DNSRecord, item.DNSType = validation.DNSPrefix+"."+base, "TXT"
 			case validation.MethodHTTP:
 				item.HTTPURL = "http://" + base + validation.WellKnownPath + order.HTTPFileName(d.Token)
+			case validation.MethodEmail:
+				// The random value travels only by mail.
+				item.Value = ""
+				item.Emails = &list{items: validation.ConstructedAddresses(base), item: "email_address"}
 			}
 		}
 		v.Domains.v = append(v.Domains.v, item)

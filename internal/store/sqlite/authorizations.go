@@ -82,3 +82,8 @@ func (db *DB) Authorizations(ctx context.Context, accountID int64, domains []str
 	}
 	return out, rows.Err()
 }
+
+// AuthorizationByToken implements store.Authorizations.
+func (db *DB) AuthorizationByToken(ctx context.Context, token string) (store.Authorization, error) {
+	return scanAuthz(db.r.QueryRowContext(ctx, authzSelect+` WHERE token = ? ORDER BY id DESC LIMIT 1`, token))
+}

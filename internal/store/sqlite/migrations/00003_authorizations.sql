@@ -17,6 +17,7 @@ CREATE TABLE authorizations (
     version          INTEGER NOT NULL
 );
 CREATE INDEX authorizations_account_domain ON authorizations(account_id, domain, id);
+CREATE INDEX authorizations_token ON authorizations(token);
 
 ALTER TABLE orders ADD COLUMN dcv_method TEXT NOT NULL DEFAULT '';
 -- Per-name results of the checks that are not domain control (CAA), as
