@@ -75,6 +75,8 @@ func newFixture(t testing.TB, autoIssue bool) *fixture {
 	return f
 }
 
+func discard() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
 func sslRequest(t testing.TB) order.SSLRequest {
 	return order.SSLRequest{
 		CSR: testutil.CSR(t, testutil.Key(t, "p256"), "www.example.com"), Validity: "1", CommonName: "www.example.com",

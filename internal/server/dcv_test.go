@@ -2,15 +2,23 @@ package server_test
 
 import (
 	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/certd/certd/client"
+	"github.com/certd/certd/internal/account"
+	"github.com/certd/certd/internal/server"
 	"github.com/certd/certd/internal/testutil"
 )
 
@@ -267,4 +275,109 @@ func TestOrganizationValidation(t *testing.T) {
 	d.waitIssued(second)
 	third := d.placeOrder(map[string]any{"org_name": "tampa bay cray,  LLC"})
 	d.waitIssued(third)
+}
+
+// TestRestartResumesChecks stops the server while an order waits, and
+// checks that a new server on the same data folder picks the order up by
+// itself: nothing is lost on restart.
+func TestRestartResumesChecks(t *testing.T) {
+	dnsSrv := testutil.NewDNS(t)
+	dir := t.TempDir()
+	cfg := server.Config{DataDir: dir, Listen: "127.0.0.1:0", HTTP: true, DNSResolver: dnsSrv.Addr(), CAAIdentities: []string{"certd.test"},
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	run := func() (*server.Server, context.CancelFunc, chan error) {
+		ctx, cancel := context.WithCancel(context.Background())
+		srv, err := server.Open(ctx, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() { done <- srv.Serve(ctx) }()
+		return srv, cancel, done
+	}
+	first, stop, done := run()
+	creds := readCreds(t, dir)
+	c := client.New(first.URL(), creds.AccountID, creds.APIKey)
+	ctx := context.Background()
+	id, err := c.OrderSSL(ctx, sampleSSL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	accountID, _ := strconv.ParseInt(creds.AccountID, 10, 64)
+	orgs, _ := first.Data().Orders.Organizations(ctx, accountID, "pending")
+	for _, o := range orgs {
+		if _, err := first.Data().Orders.DecideOrganization(ctx, o.ID, true, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	o, err := first.Data().DB.GetOrder(ctx, mustID(t, id))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds, err := first.Data().Orders.DCV(ctx, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+
+	// While no server runs, the subscriber publishes the record.
+	dnsSrv.Add(t, `_dnsauth.www.example.com. 60 IN TXT "`+ds[0].Token+`"`)
+	second, stop2, done2 := run()
+	defer func() {
+		stop2()
+		<-done2
+	}()
+	c.BaseURL = second.URL()
+	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if _, err := c.WaitForCertificate(wctx, id); err != nil {
+		t.Fatalf("the order was not resumed after the restart: %v", err)
+	}
+}
+
+func readCreds(t *testing.T, dir string) account.Credentials {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, server.BootstrapFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c account.Credentials
+	if err := json.Unmarshal(b, &c); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func sampleSSL(t *testing.T) client.OrderSSLRequest {
+	return client.OrderSSLRequest{
+		CSR: csrFor(t, "www.example.com"), Validity: 1, CommonName: "www.example.com",
+		OrgName: "Tampa Bay Cray LLC", OrgAddr1: "1234 Sesame Street", OrgCity: "Tampa", OrgState: "FL", OrgZip: "33615", OrgCountry: "US",
+		OrgContactFirstName: "Joe", OrgContactLastName: "Bloggs", OrgContactEmail: "joe@example.com", OrgContactTelephone: "555-123-1234",
+	}
+}
+
+func TestApprovalDoesNotSkipValidation(t *testing.T) {
+	d := startDCV(t)
+	reqID := d.submitRequest(nil)
+	r := d.do(req{method: "APPROVE", path: "/request/" + reqID})
+	orderID := r.json(t)["order_id"].(string)
+	d.validateOrgs()
+	time.Sleep(1500 * time.Millisecond)
+	if r := d.do(req{method: "GET", path: "/order/" + orderID + "/certificate"}); r.status != 404 {
+		t.Fatalf("approval skipped domain validation: %d", r.status)
+	}
+	ds := domains(d.dcvOf(orderID))
+	if ds[0]["status"] != "pending" {
+		t.Fatalf("dcv = %v", ds)
+	}
+	// With the domain pre-validated for the account, approval is enough.
+	id, _ := strconv.ParseInt(d.creds.AccountID, 10, 64)
+	if _, err := d.srv.Data().Orders.PreValidate(context.Background(), id, "www.example.com"); err != nil {
+		t.Fatal(err)
+	}
+	d.recheck(orderID)
+	d.waitIssued(orderID)
 }
