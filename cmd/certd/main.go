@@ -109,7 +109,7 @@ same data folder.`,
   certd account create --json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			d, err := server.OpenData(cmd.Context(), server.Config{DataDir: dataDir, Log: logger(io.Discard), Existing: true})
+			d, err := openData(cmd, dataDir)
 			if err != nil {
 				return err
 			}
@@ -147,7 +147,7 @@ func newOrder() *cobra.Command {
 			if !ok {
 				return fmt.Errorf("%q is not an order id", args[0])
 			}
-			d, err := server.OpenData(cmd.Context(), server.Config{DataDir: dataDir, Log: logger(io.Discard), Existing: true})
+			d, err := openData(cmd, dataDir)
 			if err != nil {
 				return err
 			}
@@ -182,7 +182,7 @@ the certificate.`,
 			if err != nil {
 				return err
 			}
-			d, err := server.OpenData(cmd.Context(), server.Config{DataDir: dataDir, Log: logger(io.Discard), Existing: true})
+			d, err := openData(cmd, dataDir)
 			if err != nil {
 				return err
 			}
@@ -202,18 +202,27 @@ the certificate.`,
 	return cmd
 }
 
+// openData opens an existing data folder for a CLI command.
+func openData(cmd *cobra.Command, dataDir string) (*server.Data, error) {
+	return server.OpenData(cmd.Context(), server.Config{DataDir: dataDir, Log: logger(io.Discard), Existing: true})
+}
+
+// openForAccount opens an existing data folder for a command about one
+// account (--account).
+func openForAccount(cmd *cobra.Command, dataDir, accountID string) (*server.Data, int64, error) {
+	id, ok := account.ParseID(accountID)
+	if !ok {
+		return nil, 0, fmt.Errorf("--account %q is not an account id", accountID)
+	}
+	d, err := openData(cmd, dataDir)
+	return d, id, err
+}
+
 func newAPIKey() *cobra.Command {
 	cmd := &cobra.Command{Use: "apikey", Short: "Manage an account's API keys and their roles"}
 	var dataDir, accountID, role string
 	var asJSON bool
-	openAccount := func(cmd *cobra.Command) (*server.Data, int64, error) {
-		id, ok := account.ParseID(accountID)
-		if !ok {
-			return nil, 0, fmt.Errorf("--account %q is not an account id", accountID)
-		}
-		d, err := server.OpenData(cmd.Context(), server.Config{DataDir: dataDir, Log: logger(io.Discard), Existing: true})
-		return d, id, err
-	}
+	openAccount := func(cmd *cobra.Command) (*server.Data, int64, error) { return openForAccount(cmd, dataDir, accountID) }
 	create := &cobra.Command{
 		Use:   "create",
 		Short: "Create an API key with a role and print it",
@@ -305,14 +314,7 @@ only now; certd keeps only its hash.`,
 func newDomain() *cobra.Command {
 	cmd := &cobra.Command{Use: "domain", Short: "Domain validations of an account"}
 	var dataDir, accountID string
-	open := func(cmd *cobra.Command) (*server.Data, int64, error) {
-		id, ok := account.ParseID(accountID)
-		if !ok {
-			return nil, 0, fmt.Errorf("--account %q is not an account id", accountID)
-		}
-		d, err := server.OpenData(cmd.Context(), server.Config{DataDir: dataDir, Log: logger(io.Discard), Existing: true})
-		return d, id, err
-	}
+	open := func(cmd *cobra.Command) (*server.Data, int64, error) { return openForAccount(cmd, dataDir, accountID) }
 	validate := &cobra.Command{
 		Use:   "validate DOMAIN...",
 		Short: "Pre-validate domains (and their subdomains) for an account",
@@ -398,7 +400,7 @@ for the account's orders naming the same organization for 398 days.`,
 				}
 				acct = id
 			}
-			d, err := server.OpenData(cmd.Context(), server.Config{DataDir: dataDir, Log: logger(io.Discard), Existing: true})
+			d, err := openData(cmd, dataDir)
 			if err != nil {
 				return err
 			}
@@ -428,7 +430,7 @@ for the account's orders naming the same organization for 398 days.`,
 			if !ok {
 				return fmt.Errorf("%q is not an organization id", args[0])
 			}
-			d, err := server.OpenData(cmd.Context(), server.Config{DataDir: dataDir, Log: logger(io.Discard), Existing: true})
+			d, err := openData(cmd, dataDir)
 			if err != nil {
 				return err
 			}
