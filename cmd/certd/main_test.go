@@ -241,7 +241,7 @@ func TestServeZeroConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := d.url + "/ca/intermediate.crt"; leaf.IssuingCertificateURL[0] != want {
+	if want := strings.Replace(d.url, "https://", "http://", 1) + "/ca/intermediate.crt"; leaf.IssuingCertificateURL[0] != want {
 		t.Errorf("certificate approved by the CLI names %v, want %s", leaf.IssuingCertificateURL, want)
 	}
 	if msg, err := run(t, "order", "approve", id, "--data", data); err == nil {
@@ -460,7 +460,8 @@ func TestOrderProvision(t *testing.T) {
 	creds := bootstrapCreds(t, data)
 	body := `{"validity":"1","cs_provisioning_method":"ship_token","ev":"true","org_name":"My Company","org_addr1":"19 Windsor Court",
 "org_city":"Tampa","org_state":"FL","org_zip":"33615","org_country":"US","telephone":"555-555-1234","org_contact_firstname":"Gary",
-"org_contact_lastname":"McCoy","org_contact_job_title":"CTO","org_contact_email":"gm@example.com","org_contact_telephone":"555-555-1234"}`
+"org_contact_lastname":"McCoy","org_contact_job_title":"CTO","org_contact_email":"gm@example.com","org_contact_telephone":"555-555-1234",
+"org_registration_number":"FL-123456"}`
 	req, _ := http.NewRequest("POST", d.url+"/order/code", strings.NewReader(body))
 	req.SetBasicAuth(creds.AccountID, creds.APIKey)
 	req.Header.Set("Content-Type", "application/json")

@@ -13,6 +13,7 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/asn1"
 	"encoding/hex"
 	"encoding/pem"
 	"errors"
@@ -58,12 +59,34 @@ type issuer struct {
 	// signature; see Prepare.
 	lintIssuer *x509.Certificate
 	lintKey    crypto.Signer
+	name       string // the file name without extension: "intermediate"
 	url        string // where the intermediate is served (AIA)
+	crlURL     string // where its CRL is served (CRL distribution point)
+}
+
+func (o Options) pkiURL() string {
+	if o.PKIURL != "" {
+		return o.PKIURL
+	}
+	return o.PublicURL
+}
+
+func (o Options) subject(cn string) pkix.Name {
+	org, country := o.Organization, o.Country
+	if org == "" {
+		org = "certd"
+	}
+	if country == "" {
+		country = "US"
+	}
+	return pkix.Name{Country: []string{strings.ToUpper(country)}, Organization: []string{org}, CommonName: cn}
 }
 
 // Authority is a loaded CA hierarchy ready to sign. It is safe for
 // concurrent use: all of its fields are read-only after Open.
 type Authority struct {
+	lint    *linters
+	dir     string
 	root    *x509.Certificate
 	tls     *issuer
 	code    *issuer
@@ -77,9 +100,16 @@ type Options struct {
 	Dir string
 	// KeyType is used only when the hierarchy is created.
 	KeyType KeyType
-	// PublicURL is the base URL clients reach certd at; certificates name
-	// PublicURL + "/ca/<intermediate file>" as their CA-issuers location.
+	// PublicURL is the base URL clients reach certd at.
 	PublicURL string
+	// PKIURL is the plain-HTTP base URL of the CA certificates and CRLs
+	// that certificates name (BRs 7.1.2.7.7: http, not https); default
+	// PublicURL.
+	PKIURL string
+	// Organization and Country name the CA in the subjects of a new
+	// hierarchy (BRs 7.1.2.10.2 require both); default "certd", "US".
+	Organization string
+	Country      string
 	// MaxLifetimeDays lowers the CA/Browser Forum cap on TLS certificate
 	// lifetime; zero or a higher value means the cap in force.
 	MaxLifetimeDays int
@@ -138,7 +168,11 @@ func load(opts Options) (*Authority, error) {
 	if codeMax <= 0 || codeMax > DefaultCodeSigningDays {
 		codeMax = DefaultCodeSigningDays
 	}
-	return &Authority{root: root, tls: tls, code: code, maxDays: opts.MaxLifetimeDays, codeMax: codeMax}, nil
+	l, err := newLinters()
+	if err != nil {
+		return nil, err
+	}
+	return &Authority{lint: l, dir: opts.Dir, root: root, tls: tls, code: code, maxDays: opts.MaxLifetimeDays, codeMax: codeMax}, nil
 }
 
 func loadIssuer(opts Options, root *x509.Certificate, certFile, keyFile string) (*issuer, error) {
@@ -178,7 +212,9 @@ func loadIssuer(opts Options, root *x509.Certificate, certFile, keyFile string) 
 	if err != nil {
 		return nil, err
 	}
-	return &issuer{cert: inter, signer: signer, lintIssuer: lintIssuer, lintKey: lintKey, url: opts.PublicURL + "/ca/" + certFile}, nil
+	name := strings.TrimSuffix(certFile, ".crt")
+	return &issuer{cert: inter, signer: signer, lintIssuer: lintIssuer, lintKey: lintKey, name: name,
+		url: opts.pkiURL() + "/ca/" + certFile, crlURL: opts.pkiURL() + "/crl/" + name + ".crl"}, nil
 }
 
 func create(opts Options) error {
@@ -193,7 +229,7 @@ func create(opts Options) error {
 	now := opts.Now.UTC().Truncate(time.Second)
 	rootTmpl := &x509.Certificate{
 		SerialNumber:          NewSerial(),
-		Subject:               pkix.Name{Organization: []string{"certd"}, CommonName: "certd Root CA " + suffix},
+		Subject:               opts.subject("certd Root CA " + suffix),
 		NotBefore:             now.Add(-time.Hour),
 		NotAfter:              now.AddDate(25, 0, 0),
 		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign | x509.KeyUsageDigitalSignature,
@@ -215,6 +251,9 @@ func create(opts Options) error {
 		return err
 	}
 	if err := createIntermediate(opts, root, rootKey, "certd Code Signing CA "+suffix, x509.ExtKeyUsageCodeSigning, CodeSigningCertFile, CodeSigningKeyFile); err != nil {
+		return err
+	}
+	if err := writeRootCRL(opts, root, rootKey); err != nil {
 		return err
 	}
 	// The root certificate last: its presence marks the hierarchy as
@@ -254,9 +293,17 @@ func createIntermediate(opts Options, root *x509.Certificate, rootKey crypto.Sig
 	if notAfter.After(root.NotAfter) {
 		notAfter = root.NotAfter
 	}
+	// BRs 7.1.2.10.5: a subordinate CA names its policies; one that
+	// issues DV, OV and EV alike, and is affiliated with its root, names
+	// anyPolicy (one reserved CA/B Forum OID at most may appear).
+	// 7.1.2.10.2/7.1.2.7.7: its CRL and issuer locations.
+	policies := []x509.OID{mustOID(asn1.ObjectIdentifier{2, 5, 29, 32, 0})}
+	if eku == x509.ExtKeyUsageCodeSigning {
+		policies = []x509.OID{mustOID(OIDCodeSigning), mustOID(OIDEVCodeSigning)}
+	}
 	tmpl := &x509.Certificate{
 		SerialNumber:          NewSerial(),
-		Subject:               pkix.Name{Organization: []string{"certd"}, CommonName: cn},
+		Subject:               opts.subject(cn),
 		NotBefore:             now.Add(-time.Hour),
 		NotAfter:              notAfter,
 		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign | x509.KeyUsageDigitalSignature,
@@ -265,6 +312,9 @@ func createIntermediate(opts Options, root *x509.Certificate, rootKey crypto.Sig
 		IsCA:                  true,
 		MaxPathLen:            0,
 		MaxPathLenZero:        true,
+		Policies:              policies,
+		IssuingCertificateURL: []string{opts.pkiURL() + "/ca/" + RootCertFile},
+		CRLDistributionPoints: []string{opts.pkiURL() + "/crl/root.crl"},
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, root, key.Public(), rootKey)
 	if err != nil {

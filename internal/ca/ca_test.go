@@ -18,7 +18,7 @@ var issueTime = time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
 func openCA(t *testing.T, kt ca.KeyType, maxDays int) (*ca.Authority, string) {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "ca")
-	a, created, err := ca.Open(ca.Options{Dir: dir, KeyType: kt, PublicURL: "https://ca.test", MaxLifetimeDays: maxDays, Now: issueTime})
+	a, created, err := ca.Open(ca.Options{Dir: dir, KeyType: kt, PublicURL: "https://ca.test", PKIURL: "http://ca.test", MaxLifetimeDays: maxDays, Now: issueTime})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,7 +151,7 @@ func TestPrepareAndSign(t *testing.T) {
 			key := testutil.Key(t, tt.key)
 			p, err := a.Prepare(ca.Request{
 				PublicKey: key.Public(), CommonName: "www.example.com", DNSNames: []string{"www.example.com"},
-				Organization: "Org", Country: "us", Now: issueTime, NotAfterLimit: tt.limit,
+				Organization: "Org", Locality: "Tampa", Province: "FL", Country: "us", Now: issueTime, NotAfterLimit: tt.limit,
 			})
 			if err != nil {
 				t.Fatal(err)
@@ -242,5 +242,61 @@ func TestPKCS7(t *testing.T) {
 	out := testutil.OpenSSL(t, dir, "pkcs7", "-in", "p7.pem", "-print_certs", "-noout")
 	if !bytes.Contains([]byte(out), []byte("certd Root CA")) || !bytes.Contains([]byte(out), []byte("certd Issuing CA")) {
 		t.Fatalf("pkcs7 content: %s", out)
+	}
+}
+
+func TestCACertificatesLintClean(t *testing.T) {
+	for _, kt := range []ca.KeyType{ca.KeyECDSAP256, ca.KeyRSA3072} {
+		t.Run(string(kt), func(t *testing.T) {
+			a, _ := openCA(t, kt, 0)
+			for name, c := range map[string]struct {
+				der []byte
+				p   ca.Profile
+			}{
+				"root":                {a.Root().Raw, ca.ProfileTLS},
+				"tls intermediate":    {a.Intermediate().Raw, ca.ProfileTLS},
+				"code signing interm": {a.IssuerOf(ca.ProfileCodeSigning).Raw, ca.ProfileCodeSigning},
+			} {
+				lints, err := a.LintCA(c.der, c.p)
+				if err != nil || len(lints) != 0 {
+					t.Errorf("%s fails lints %v (%v)", name, lints, err)
+				}
+			}
+		})
+	}
+}
+
+// TestWrongTemplateRefusedBeforeSigning makes certificates wrong on
+// purpose: Prepare refuses them naming the lints, so nothing reaches the
+// CA's signature.
+func TestWrongTemplateRefusedBeforeSigning(t *testing.T) {
+	a, _ := openCA(t, ca.KeyECDSAP256, 0)
+	key := testutil.Key(t, "p256").Public()
+	tests := []struct {
+		name string
+		req  ca.Request
+		lint string
+	}{
+		{"OV without locality or province", ca.Request{PublicKey: key, CommonName: "www.example.com", DNSNames: []string{"www.example.com"}, Organization: "Org", Country: "us", Now: issueTime}, "e_sub_cert_locality_name_must_appear"},
+		{"EV without registration number", ca.Request{PublicKey: key, CommonName: "www.example.com", DNSNames: []string{"www.example.com"}, Organization: "Org", Locality: "Tampa", Province: "FL", Country: "us", EV: true, Now: issueTime}, "e_ev_serial_number_missing"},
+		{"internal name under the public profile", ca.Request{PublicKey: key, CommonName: "intranet", DNSNames: []string{"intranet"}, Now: issueTime}, "e_dnsname_not_valid_tld"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := a.Prepare(tt.req)
+			var le *ca.LintError
+			if !errors.As(err, &le) {
+				t.Fatalf("Prepare = %v, want a lint refusal", err)
+			}
+			found := false
+			for _, l := range le.Lints {
+				if l == tt.lint {
+					found = true
+				}
+			}
+			if !found {
+				t.Fatalf("lints %v lack %s", le.Lints, tt.lint)
+			}
+		})
 	}
 }

@@ -21,6 +21,9 @@ import (
 // Policy OIDs of the CA/Browser Forum (BRs section 7.1.6.1, EVGs 9.3.2,
 // Code Signing BRs section 7.1.6.1).
 var (
+	oidBusinessCategory    = asn1.ObjectIdentifier{2, 5, 4, 15}
+	oidJurisdictionCountry = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 311, 60, 2, 1, 3}
+
 	OIDDomainValidated       = asn1.ObjectIdentifier{2, 23, 140, 1, 2, 1}
 	OIDOrganizationValidated = asn1.ObjectIdentifier{2, 23, 140, 1, 2, 2}
 	OIDExtendedValidation    = asn1.ObjectIdentifier{2, 23, 140, 1, 1}
@@ -49,6 +52,15 @@ type Request struct {
 	// names); Logos go into the RFC 3709 logotype extension.
 	OtherNames []OtherName
 	Logos      []Logo
+	// Internal marks a certificate outside the public profiles (certd's
+	// own TLS certificate, the private name profile): linted against the
+	// RFCs only.
+	Internal bool
+	// EV subject fields (EV Guidelines 7.1.4.2): the registration
+	// number, the business category and the jurisdiction's country.
+	SerialNumber        string
+	BusinessCategory    string
+	JurisdictionCountry string
 	// Now is the issuance time; NotAfterLimit, when not zero, caps the
 	// lifetime further (the end of the order's paid term).
 	Now           time.Time
@@ -64,9 +76,12 @@ type Prepared struct {
 	NotBefore time.Time
 	NotAfter  time.Time
 	LintDER   []byte
-	template  *x509.Certificate
-	publicKey crypto.PublicKey
-	issuer    *issuer
+	// LintWarnings name the lints that warned (recorded with the
+	// certificate); lints that err refuse the certificate in Prepare.
+	LintWarnings []string
+	template     *x509.Certificate
+	publicKey    crypto.PublicKey
+	issuer       *issuer
 }
 
 // ErrLifetime means the request leaves no time for a certificate.
@@ -122,10 +137,9 @@ func (a *Authority) Prepare(req Request) (*Prepared, error) {
 	subject := pkix.Name{CommonName: req.CommonName}
 	policy := OIDDomainValidated
 	if req.Organization != "" {
+		// No organizationalUnitName: BRs 7.1.2.7.4 prohibit it in
+		// subscriber certificates since 2022-09-01 (the order keeps it).
 		subject.Organization = []string{req.Organization}
-		if req.OrganizationalUnit != "" {
-			subject.OrganizationalUnit = []string{req.OrganizationalUnit}
-		}
 		if req.Locality != "" {
 			subject.Locality = []string{req.Locality}
 		}
@@ -138,6 +152,13 @@ func (a *Authority) Prepare(req Request) (*Prepared, error) {
 		policy = OIDOrganizationValidated
 		if req.EV {
 			policy = OIDExtendedValidation
+			subject.SerialNumber = req.SerialNumber
+			if req.BusinessCategory != "" {
+				subject.ExtraNames = append(subject.ExtraNames, pkix.AttributeTypeAndValue{Type: oidBusinessCategory, Value: req.BusinessCategory})
+			}
+			if req.JurisdictionCountry != "" {
+				subject.ExtraNames = append(subject.ExtraNames, pkix.AttributeTypeAndValue{Type: oidJurisdictionCountry, Value: strings.ToUpper(req.JurisdictionCountry)})
+			}
 		}
 	}
 	eku := x509.ExtKeyUsageServerAuth
@@ -183,6 +204,7 @@ func (a *Authority) Prepare(req Request) (*Prepared, error) {
 		DNSNames:              dnsNames,
 		IPAddresses:           req.IPAddresses,
 		IssuingCertificateURL: []string{iss.url},
+		CRLDistributionPoints: []string{iss.crlURL},
 		Policies:              []x509.OID{mustOID(policy)},
 		SignatureAlgorithm:    signatureAlgorithm(iss.cert),
 		ExtraExtensions:       extra,
@@ -191,7 +213,14 @@ func (a *Authority) Prepare(req Request) (*Prepared, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ca: build certificate: %w", err)
 	}
-	return &Prepared{Serial: tmpl.SerialNumber, NotBefore: notBefore, NotAfter: notAfter, LintDER: lintDER, template: tmpl, publicKey: req.PublicKey, issuer: iss}, nil
+	// Lint before any real signature: a certificate that fails is never
+	// signed by the CA.
+	warnings, err := a.lint.lint(lintDER, a.lint.registry(req.Profile, req.Internal))
+	if err != nil {
+		return nil, err
+	}
+	return &Prepared{Serial: tmpl.SerialNumber, NotBefore: notBefore, NotAfter: notAfter, LintDER: lintDER, LintWarnings: warnings,
+		template: tmpl, publicKey: req.PublicKey, issuer: iss}, nil
 }
 
 // Sign signs a prepared certificate with the CA key and checks that what

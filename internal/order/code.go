@@ -162,7 +162,16 @@ func (rl Rules) checkCode(r CodeRequest) (checkedCode, error) {
 		}
 	}
 
-	ps = append(ps, checkContact(&c.contact, true)...)
+	ps = append(ps, checkContact(&c.contact, c.ev)...)
+	if !c.ev {
+		// The Code Signing table requires both for every order.
+		if c.contact.Telephone == "" {
+			ps = append(ps, problem.Required("telephone", "Organization telephone is required for code signing orders."))
+		}
+		if c.contact.JobTitle == "" {
+			ps = append(ps, problem.Required("org_contact_job_title", "Contact job title is required for code signing orders."))
+		}
+	}
 	if !evOK {
 		ps = append(ps, problem.Invalid("ev", "EV must be true or false."))
 	}

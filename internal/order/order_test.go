@@ -62,7 +62,7 @@ func newFixture(t testing.TB, autoIssue bool) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	authority, _, err := ca.Open(ca.Options{Dir: filepath.Join(dir, "ca"), PublicURL: "https://ca.test", Now: now})
+	authority, _, err := ca.Open(ca.Options{Dir: filepath.Join(dir, "ca"), PublicURL: "https://ca.test", PKIURL: "http://ca.test", Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}

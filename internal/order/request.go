@@ -176,10 +176,12 @@ func (rl Rules) checkSSL(r SSLRequest) (checkedSSL, error) {
 
 func trimContact(c store.Contact) store.Contact {
 	for _, f := range []*string{&c.OrgName, &c.OrgUnit, &c.OrgAddr1, &c.OrgAddr2, &c.OrgCity, &c.OrgState, &c.OrgZip,
-		&c.OrgCountry, &c.Telephone, &c.JobTitle, &c.FirstName, &c.LastName, &c.Email, &c.ContactPhone, &c.ContactExt} {
+		&c.OrgCountry, &c.Telephone, &c.JobTitle, &c.FirstName, &c.LastName, &c.Email, &c.ContactPhone, &c.ContactExt,
+		&c.RegistrationNumber, &c.BusinessCategory, &c.JurisdictionCountry} {
 		*f = strings.TrimSpace(*f)
 	}
 	c.OrgCountry = strings.ToLower(c.OrgCountry)
+	c.JurisdictionCountry = strings.ToLower(c.JurisdictionCountry)
 	return c
 }
 
@@ -197,6 +199,9 @@ func checkContact(c *store.Contact, ev bool) problem.List {
 		if c.JobTitle == "" {
 			ps = append(ps, problem.Required("org_contact_job_title", "Contact job title is required for EV orders."))
 		}
+		ps = append(ps, checkEVSubject(c)...)
+	} else {
+		c.RegistrationNumber, c.BusinessCategory, c.JurisdictionCountry = "", "", ""
 	}
 	for _, f := range textLimits {
 		if v := f.get(c); v != "" && !policy.ValidText(v, f.max) {
@@ -217,6 +222,42 @@ func checkContact(c *store.Contact, ev bool) problem.List {
 	}
 	if c.ContactExt != "" && !policy.ValidPhoneExtension(c.ContactExt) {
 		ps = append(ps, problem.Invalid("org_contact_telephone_ext", "Contact telephone extension must be 1 to 10 digits."))
+	}
+	return ps
+}
+
+// EV business categories (EV Guidelines 7.1.4.2.3).
+var businessCategories = []string{"Private Organization", "Government Entity", "Business Entity", "Non-Commercial Entity"}
+
+// checkEVSubject applies EV Guidelines 7.1.4.2: an EV certificate names
+// the organization's registration number (serialNumber), its business
+// category and its jurisdiction's country. These are certd's extension
+// fields of the v1 API; the category defaults to Private Organization and
+// the jurisdiction to the organization's country.
+func checkEVSubject(c *store.Contact) problem.List {
+	var ps problem.List
+	if c.RegistrationNumber == "" {
+		ps = append(ps, problem.Required("org_registration_number", "EV orders need the organization's registration number (org_registration_number)."))
+	} else if !policy.ValidText(c.RegistrationNumber, 64) {
+		ps = append(ps, problem.Invalid("org_registration_number", "Must be at most 64 characters of text without control characters."))
+	}
+	if c.BusinessCategory == "" {
+		c.BusinessCategory = businessCategories[0]
+	} else {
+		found := false
+		for _, b := range businessCategories {
+			if strings.EqualFold(b, c.BusinessCategory) {
+				c.BusinessCategory, found = b, true
+			}
+		}
+		if !found {
+			ps = append(ps, problem.Invalid("org_business_category", "Business category must be one of "+strings.Join(businessCategories, ", ")+"."))
+		}
+	}
+	if c.JurisdictionCountry == "" {
+		c.JurisdictionCountry = c.OrgCountry
+	} else if !policy.ValidCountry(c.JurisdictionCountry) {
+		ps = append(ps, problem.Invalid("org_jurisdiction_country", "Jurisdiction country must be a two-letter country code."))
 	}
 	return ps
 }

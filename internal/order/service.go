@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/certd/certd/internal/ca"
+	"github.com/certd/certd/internal/policy"
 	"github.com/certd/certd/internal/problem"
 	"github.com/certd/certd/internal/store"
 )
@@ -457,15 +458,21 @@ func (s *Service) issue(ctx context.Context, o *store.Order) error {
 		validFrom, validTill = now, now.AddDate(o.ValidityYears, 0, 0)
 	}
 	req := ca.Request{
-		PublicKey:          csr.PublicKey,
-		Organization:       o.Contact.OrgName,
-		OrganizationalUnit: o.Contact.OrgUnit,
-		Locality:           o.Contact.OrgCity,
-		Province:           o.Contact.OrgState,
-		Country:            o.Contact.OrgCountry,
-		EV:                 o.EV,
-		Now:                now,
-		NotAfterLimit:      validTill,
+		PublicKey:           csr.PublicKey,
+		Organization:        o.Contact.OrgName,
+		OrganizationalUnit:  o.Contact.OrgUnit,
+		Locality:            o.Contact.OrgCity,
+		Province:            o.Contact.OrgState,
+		Country:             o.Contact.OrgCountry,
+		EV:                  o.EV,
+		SerialNumber:        o.Contact.RegistrationNumber,
+		BusinessCategory:    o.Contact.BusinessCategory,
+		JurisdictionCountry: o.Contact.JurisdictionCountry,
+		Now:                 now,
+		NotAfterLimit:       validTill,
+		// The private name profile certifies names the public BRs
+		// forbid; its certificates are linted against the RFCs only.
+		Internal: s.rules.Names == policy.ProfilePrivate,
 	}
 	commonName := o.CommonName
 	switch o.Product {
@@ -474,6 +481,9 @@ func (s *Service) issue(ctx context.Context, o *store.Order) error {
 		// organization; commonName is its name.
 		req.Profile, req.CommonName = ca.ProfileCodeSigning, o.Contact.OrgName
 	case ProductWiFi:
+		// Hotspot 2.0 OSU server certificates follow the Wi-Fi Alliance's
+		// profile, not the BRs (which forbid otherName SANs): RFC lints.
+		req.Internal = true
 		req.CommonName, req.DNSNames, req.IPAddresses = splitNames(names)
 		commonName = names[0]
 		if w := o.Extra.WiFi; w != nil {
@@ -523,6 +533,7 @@ func (s *Service) signRecorded(ctx context.Context, req ca.Request, orderID int6
 		err = s.store.ReserveCertificate(ctx, store.Certificate{
 			Serial: serial, OrderID: orderID, LintDER: p.LintDER,
 			NotBefore: p.NotBefore, NotAfter: p.NotAfter, CreatedAt: req.Now,
+			Issuer: s.ca.IssuerName(req.Profile), LintWarnings: p.LintWarnings,
 		})
 		if errors.Is(err, store.ErrConflict) && attempt < 3 {
 			continue // a serial collision: draw another

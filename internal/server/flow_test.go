@@ -122,8 +122,15 @@ func checkLeaf(t *testing.T, leaf *x509.Certificate, e *env, names []string) {
 	if leaf.IsCA || len(leaf.SubjectKeyId) == 0 || len(leaf.AuthorityKeyId) == 0 {
 		t.Errorf("IsCA=%v SKI=%x AKI=%x", leaf.IsCA, leaf.SubjectKeyId, leaf.AuthorityKeyId)
 	}
-	if len(leaf.IssuingCertificateURL) != 1 || leaf.IssuingCertificateURL[0] != e.url+"/ca/intermediate.crt" {
+	pki := strings.Replace(e.url, "https://", "http://", 1)
+	if len(leaf.IssuingCertificateURL) != 1 || leaf.IssuingCertificateURL[0] != pki+"/ca/intermediate.crt" {
 		t.Errorf("AIA = %v", leaf.IssuingCertificateURL)
+	}
+	if len(leaf.CRLDistributionPoints) != 1 || leaf.CRLDistributionPoints[0] != pki+"/crl/intermediate.crl" {
+		t.Errorf("CRL DP = %v", leaf.CRLDistributionPoints)
+	}
+	if len(leaf.Subject.OrganizationalUnit) != 0 {
+		t.Errorf("OU in a subscriber certificate: %v", leaf.Subject.OrganizationalUnit)
 	}
 	if leaf.SerialNumber.Sign() <= 0 || leaf.SerialNumber.BitLen() < 64 {
 		t.Errorf("serial %x too small", leaf.SerialNumber)

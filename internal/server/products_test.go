@@ -27,7 +27,7 @@ func codeBody(t *testing.T, overrides map[string]any) string {
 		"org_name": "My Company", "org_addr1": "19 Windsor Court", "org_addr2": "", "org_city": "Tampa", "org_state": "FL",
 		"org_zip": "33615", "org_country": "US", "telephone": "555-555-1234", "org_contact_firstname": "Gary",
 		"org_contact_lastname": "McCoy", "org_contact_job_title": "CTO", "org_contact_email": "gm@example.com",
-		"org_contact_telephone": "555-555-1234",
+		"org_contact_telephone": "555-555-1234", "org_registration_number": "FL-123456",
 	}
 	for k, v := range overrides {
 		if v == nil {
@@ -467,7 +467,7 @@ func TestCodeSigningXML(t *testing.T) {
 <org_state>FL</org_state><org_zip>33615</org_zip><org_country>US</org_country><telephone>555-555-1234</telephone>
 <org_contact_firstname>Gary</org_contact_firstname><org_contact_lastname>McCoy</org_contact_lastname>
 <org_contact_job_title>CTO</org_contact_job_title><org_contact_email>gm@example.com</org_contact_email>
-<org_contact_telephone>555-555-1234</org_contact_telephone><ev>true</ev>
+<org_contact_telephone>555-555-1234</org_contact_telephone><ev>true</ev><org_registration_number>FL-123456</org_registration_number>
 <csr>` + codeCSR(t) + `</csr></request>`
 	r := e.do(req{method: "POST", path: "/order/code", headers: map[string]string{"Content-Type": "application/vnd.digicert.rest-v1+xml"}, body: body})
 	if r.status != 201 || !strings.Contains(string(r.body), "<order_id>") {

@@ -24,6 +24,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/certd/certd/internal/account"
@@ -50,6 +51,7 @@ const (
 	DefaultListenAddr = "127.0.0.1:8443"
 
 	settingPublicURL    = "public_url"
+	settingPKIURL       = "pki_url"
 	settingMaxDays      = "max_cert_days"
 	settingNameProfile  = "name_profile"
 	settingKeyBlocklist = "key_blocklist"
@@ -58,11 +60,15 @@ const (
 // Config is everything serve can be told. The zero value of each field is
 // a safe default.
 type Config struct {
-	DataDir         string
-	Listen          string
-	HTTP            bool   // plain HTTP instead of HTTPS
-	Sandbox         bool   // issue at once, without approval
-	PublicURL       string // base URL certificates point at
+	DataDir   string
+	Listen    string
+	HTTP      bool   // plain HTTP instead of HTTPS
+	Sandbox   bool   // issue at once, without approval
+	PublicURL string // base URL clients reach the API at
+	// PKIURL is the plain-HTTP base URL of the CA certificates and CRLs
+	// that certificates name; default: http:// on the listen address
+	// (the listener answers plain HTTP for those paths beside TLS).
+	PKIURL          string
 	CAKeyType       string
 	MaxLifetimeDays int
 	ShutdownTimeout time.Duration
@@ -174,6 +180,7 @@ func OpenData(ctx context.Context, cfg Config) (*Data, error) {
 		Dir:             filepath.Join(cfg.DataDir, CADir),
 		KeyType:         keyType,
 		PublicURL:       cfg.PublicURL,
+		PKIURL:          cfg.PKIURL,
 		MaxLifetimeDays: cfg.MaxLifetimeDays,
 		Now:             cfg.Now(),
 	})
@@ -220,6 +227,7 @@ func syncSettings(ctx context.Context, db *sqlite.DB, cfg *Config) error {
 		val *string
 	}{
 		{settingPublicURL, &cfg.PublicURL},
+		{settingPKIURL, &cfg.PKIURL},
 		{settingNameProfile, &cfg.NameProfile},
 		{settingKeyBlocklist, &cfg.KeyBlocklist},
 	}
@@ -353,6 +361,9 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.PublicURL == "" {
 		cfg.PublicURL = selfURL
 	}
+	if cfg.PKIURL == "" {
+		cfg.PKIURL = "http://" + net.JoinHostPort(host, fmt.Sprint(addr.Port))
+	}
 	if _, err := url.Parse(cfg.PublicURL); err != nil {
 		ln.Close()
 		return nil, fmt.Errorf("--public-url: %w", err)
@@ -395,6 +406,7 @@ func (s *Server) setup(ctx context.Context) error {
 		Orders:   s.data.Orders,
 		Accounts: s.data.Accounts,
 		Log:      s.cfg.Log,
+		CRL:      s.data.Orders.CRL,
 		Files: map[string]v1.File{
 			"/ca/intermediate.crt":          {ContentType: "application/pkix-cert", Body: s.data.CA.Intermediate().Raw},
 			"/ca/" + ca.CodeSigningCertFile: {ContentType: "application/pkix-cert", Body: s.data.CA.IssuerOf(ca.ProfileCodeSigning).Raw},
@@ -404,8 +416,12 @@ func (s *Server) setup(ctx context.Context) error {
 	mux := http.NewServeMux()
 	mux.Handle(web.ConfirmPath, web.New(s.data.Orders, s.cfg.Log))
 	mux.Handle("/", handler)
+	var root http.Handler = mux
+	if !s.cfg.HTTP {
+		root = plainOnlyPKI(mux)
+	}
 	s.http = &http.Server{
-		Handler:           mux,
+		Handler:           root,
 		ReadHeaderTimeout: s.cfg.ReadHeaderTimeout,
 		ReadTimeout:       s.cfg.ReadTimeout,
 		WriteTimeout:      s.cfg.ReadTimeout + 30*time.Second,
@@ -470,6 +486,7 @@ func (s *Server) tlsCertificate(ctx context.Context) (tls.Certificate, error) {
 		return tls.Certificate{}, err
 	}
 	der, err := s.data.Orders.IssueSelf(ctx, ca.Request{
+		Internal:    true, // localhost and loopback addresses: not a public certificate
 		PublicKey:   key.Public(),
 		CommonName:  "localhost",
 		DNSNames:    []string{"localhost"},
@@ -514,7 +531,7 @@ func (s *Server) Serve(ctx context.Context) error {
 	errc := make(chan error, 1)
 	go func() {
 		if s.http.TLSConfig != nil {
-			errc <- s.http.ServeTLS(s.ln, "", "")
+			errc <- s.http.Serve(newSniffListener(s.ln, s.http.TLSConfig))
 		} else {
 			errc <- s.http.Serve(s.ln)
 		}
@@ -543,4 +560,19 @@ func (s *Server) Serve(ctx context.Context) error {
 		}
 	}
 	return errors.Join(serveErr, s.data.Close())
+}
+
+// plainOnlyPKI lets plain-HTTP connections (beside TLS on the same port)
+// reach only what relying parties fetch over HTTP: the CA certificates and
+// the CRLs. Everything else, the API above all, needs TLS.
+func plainOnlyPKI(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.TLS == nil && !strings.HasPrefix(r.URL.Path, "/ca/") && !strings.HasPrefix(r.URL.Path, "/crl/") {
+			w.Header().Set("Content-Type", v1.TypeErrorJSON)
+			w.WriteHeader(http.StatusForbidden)
+			_, _ = w.Write([]byte(`{"errors":[{"code":"https_required","description":"This server answers its API over HTTPS only."}]}`))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }

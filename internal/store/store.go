@@ -70,6 +70,10 @@ type Contact struct {
 	Email        string `json:"org_contact_email"`
 	ContactPhone string `json:"org_contact_telephone"`
 	ContactExt   string `json:"org_contact_telephone_ext"`
+	// EV subject fields (certd extensions of the v1 API).
+	RegistrationNumber  string `json:"org_registration_number,omitempty"`
+	BusinessCategory    string `json:"org_business_category,omitempty"`
+	JurisdictionCountry string `json:"org_jurisdiction_country,omitempty"`
 }
 
 // Reissue is a requested replacement of an order's certificate (a rekey
@@ -200,6 +204,33 @@ type Certificate struct {
 	RevokedAt          time.Time
 	RevocationReason   int
 	RevocationComments string
+	// Issuer names the CA that signed it ("intermediate",
+	// "codesign-intermediate"), whose CRL lists it once revoked.
+	Issuer string
+	// LintWarnings are the lints that warned when it was signed.
+	LintWarnings []string
+}
+
+// CRL is an issuing CA's latest certificate revocation list.
+type CRL struct {
+	Issuer     string
+	Number     int64
+	DER        []byte
+	ThisUpdate time.Time
+	NextUpdate time.Time
+}
+
+// CRLs keeps the latest CRL of each issuing CA.
+type CRLs interface {
+	// RevokedCertificates returns the issuer's revoked certificates that
+	// have not expired at now.
+	RevokedCertificates(ctx context.Context, issuer string, now time.Time) ([]Certificate, error)
+	// PublishCRL allocates the issuer's next CRL number, has sign make
+	// the CRL with it, and stores the result, in one transaction, so
+	// numbers never repeat even with several nodes.
+	PublishCRL(ctx context.Context, issuer string, sign func(number int64) (CRL, error)) (CRL, error)
+	// LatestCRL returns the issuer's latest CRL, or ErrNotFound.
+	LatestCRL(ctx context.Context, issuer string) (CRL, error)
 }
 
 // Authorization statuses.
@@ -394,6 +425,7 @@ type Store interface {
 	Requests
 	Authorizations
 	Organizations
+	CRLs
 	Certificates
 	Settings
 	Close() error

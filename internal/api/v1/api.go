@@ -41,6 +41,9 @@ type Options struct {
 	// Files are unauthenticated downloads (the CA certificates named in
 	// certificates' AIA extension), by path.
 	Files map[string]File
+	// CRL returns the DER CRL named in CRL distribution points
+	// (/crl/<name>.crl).
+	CRL func(ctx context.Context, name string) ([]byte, error)
 }
 
 // File is a static download.
@@ -55,12 +58,13 @@ type Handler struct {
 	accounts *account.Service
 	log      *slog.Logger
 	files    map[string]File
+	crl      func(ctx context.Context, name string) ([]byte, error)
 	routes   []route
 }
 
 // New returns the v1 API handler.
 func New(o Options) *Handler {
-	h := &Handler{orders: o.Orders, accounts: o.Accounts, log: o.Log, files: o.Files}
+	h := &Handler{orders: o.Orders, accounts: o.Accounts, log: o.Log, files: o.Files, crl: o.CRL}
 	h.routes = []route{
 		{path: []string{"order", "ssl"}, methods: map[string]endpoint{"POST": {h.createSSL, account.Request}}},
 		{path: []string{"order", "code"}, methods: map[string]endpoint{"POST": {h.createCode, account.Request}}},
@@ -171,6 +175,25 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) Format {
 	path := strings.TrimPrefix(r.URL.Path, Prefix)
 	if path == "" {
 		path = "/"
+	}
+	if name, ok := strings.CutPrefix(path, "/crl/"); ok && strings.HasSuffix(name, ".crl") && h.crl != nil && (method == "GET" || method == "HEAD") {
+		der, err := h.crl(r.Context(), strings.TrimSuffix(name, ".crl"))
+		if errors.Is(err, order.ErrNoCRL) {
+			h.writeError(w, r, JSON, errNotFound)
+			return JSON
+		}
+		if err != nil {
+			h.writeError(w, r, JSON, problem.Internalf("crl %s: %w", name, err))
+			return JSON
+		}
+		w.Header().Set("Content-Type", "application/pkix-crl")
+		w.Header().Set("Content-Length", strconv.Itoa(len(der)))
+		w.Header().Set("Cache-Control", "public, max-age=300")
+		w.WriteHeader(http.StatusOK)
+		if method == "GET" {
+			_, _ = w.Write(der)
+		}
+		return JSON
 	}
 	if f, ok := h.files[path]; ok && (method == "GET" || method == "HEAD") {
 		w.Header().Set("Content-Type", f.ContentType)

@@ -104,6 +104,10 @@ func (f *fields) contact() store.Contact {
 		Email:        f.text("org_contact_email"),
 		ContactPhone: f.text("org_contact_telephone"),
 		ContactExt:   f.text("org_contact_telephone_ext"),
+
+		RegistrationNumber:  f.text("org_registration_number"),
+		BusinessCategory:    f.text("org_business_category"),
+		JurisdictionCountry: f.text("org_jurisdiction_country"),
 	}
 }
 

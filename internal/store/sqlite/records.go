@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -110,8 +111,19 @@ func (db *DB) ReserveCertificate(ctx context.Context, c store.Certificate) error
 	if c.OrderID != 0 {
 		orderID = c.OrderID
 	}
-	_, err := db.w.ExecContext(ctx, `INSERT INTO certificates (serial, order_id, status, lint_der, not_before, not_after, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`, c.Serial, orderID, store.CertReserved, c.LintDER, c.NotBefore.UnixNano(), c.NotAfter.UnixNano(), c.CreatedAt.UnixNano())
+	issuer := c.Issuer
+	if issuer == "" {
+		issuer = "intermediate"
+	}
+	warnings, err := json.Marshal(c.LintWarnings)
+	if err != nil {
+		return err
+	}
+	if c.LintWarnings == nil {
+		warnings = []byte("[]")
+	}
+	_, err = db.w.ExecContext(ctx, `INSERT INTO certificates (serial, order_id, status, lint_der, not_before, not_after, created_at, issuer, lint_warnings)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, c.Serial, orderID, store.CertReserved, c.LintDER, c.NotBefore.UnixNano(), c.NotAfter.UnixNano(), c.CreatedAt.UnixNano(), issuer, string(warnings))
 	if isUnique(err) {
 		return fmt.Errorf("serial %s: %w", c.Serial, store.ErrConflict)
 	}
@@ -168,12 +180,16 @@ func (db *DB) GetCertificate(ctx context.Context, serial string) (store.Certific
 	var orderID, notBefore, notAfter, created, issued sql.NullInt64
 	var revoked, reason sql.NullInt64
 	var comments sql.NullString
+	var warnings string
 	err := db.r.QueryRowContext(ctx, `SELECT serial, order_id, status, lint_der, der, not_before, not_after, created_at, issued_at,
-		revoked_at, revocation_reason, revocation_comments
+		revoked_at, revocation_reason, revocation_comments, issuer, lint_warnings
 		FROM certificates WHERE serial = ?`, serial).Scan(&c.Serial, &orderID, &c.Status, &c.LintDER, &c.DER, &notBefore, &notAfter, &created, &issued,
-		&revoked, &reason, &comments)
+		&revoked, &reason, &comments, &c.Issuer, &warnings)
 	if err != nil {
 		return store.Certificate{}, notFound(err, "certificate")
+	}
+	if err := json.Unmarshal([]byte(warnings), &c.LintWarnings); err != nil {
+		return store.Certificate{}, fmt.Errorf("certificate %s lint warnings: %w", serial, err)
 	}
 	c.OrderID = orderID.Int64
 	c.RevokedAt, c.RevocationReason, c.RevocationComments = fromNanos(revoked), int(reason.Int64), comments.String
@@ -216,4 +232,59 @@ func (db *DB) SerialsInState(ctx context.Context, state string) ([]string, error
 		serials = append(serials, s)
 	}
 	return serials, rows.Err()
+}
+
+// RevokedCertificates implements store.CRLs.
+func (db *DB) RevokedCertificates(ctx context.Context, issuer string, now time.Time) ([]store.Certificate, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT serial, revoked_at, revocation_reason FROM certificates
+		WHERE issuer = ? AND revoked_at IS NOT NULL AND not_after > ? ORDER BY revoked_at, serial`, issuer, now.UnixNano())
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []store.Certificate
+	for rows.Next() {
+		var c store.Certificate
+		var at, reason sql.NullInt64
+		if err := rows.Scan(&c.Serial, &at, &reason); err != nil {
+			return nil, err
+		}
+		c.RevokedAt, c.RevocationReason, c.Issuer = fromNanos(at), int(reason.Int64), issuer
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// PublishCRL implements store.CRLs.
+func (db *DB) PublishCRL(ctx context.Context, issuer string, sign func(number int64) (store.CRL, error)) (store.CRL, error) {
+	var crl store.CRL
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		var last int64
+		err := tx.QueryRowContext(ctx, `SELECT number FROM crls WHERE issuer = ?`, issuer).Scan(&last)
+		if err != nil && err != sql.ErrNoRows {
+			return err
+		}
+		if crl, err = sign(last + 1); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO crls (issuer, number, der, this_update, next_update) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (issuer) DO UPDATE SET number = excluded.number, der = excluded.der,
+			this_update = excluded.this_update, next_update = excluded.next_update`,
+			issuer, last+1, crl.DER, crl.ThisUpdate.UnixNano(), crl.NextUpdate.UnixNano())
+		crl.Issuer, crl.Number = issuer, last+1
+		return err
+	})
+	return crl, err
+}
+
+// LatestCRL implements store.CRLs.
+func (db *DB) LatestCRL(ctx context.Context, issuer string) (store.CRL, error) {
+	c := store.CRL{Issuer: issuer}
+	var this, next int64
+	err := db.r.QueryRowContext(ctx, `SELECT number, der, this_update, next_update FROM crls WHERE issuer = ?`, issuer).Scan(&c.Number, &c.DER, &this, &next)
+	if err != nil {
+		return store.CRL{}, notFound(err, "crl")
+	}
+	c.ThisUpdate, c.NextUpdate = time.Unix(0, this).UTC(), time.Unix(0, next).UTC()
+	return c, nil
 }
