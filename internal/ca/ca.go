@@ -62,6 +62,7 @@ type issuer struct {
 	name       string // the file name without extension: "intermediate"
 	url        string // where the intermediate is served (AIA)
 	crlURL     string // where its CRL is served (CRL distribution point)
+	ocspURL    string // its OCSP responder
 }
 
 func (o Options) pkiURL() string {
@@ -214,7 +215,7 @@ func loadIssuer(opts Options, root *x509.Certificate, certFile, keyFile string) 
 	}
 	name := strings.TrimSuffix(certFile, ".crt")
 	return &issuer{cert: inter, signer: signer, lintIssuer: lintIssuer, lintKey: lintKey, name: name,
-		url: opts.pkiURL() + "/ca/" + certFile, crlURL: opts.pkiURL() + "/crl/" + name + ".crl"}, nil
+		url: opts.pkiURL() + "/ca/" + certFile, crlURL: opts.pkiURL() + "/crl/" + name + ".crl", ocspURL: opts.pkiURL() + "/ocsp"}, nil
 }
 
 func create(opts Options) error {

@@ -205,6 +205,7 @@ func (a *Authority) Prepare(req Request) (*Prepared, error) {
 		IPAddresses:           req.IPAddresses,
 		IssuingCertificateURL: []string{iss.url},
 		CRLDistributionPoints: []string{iss.crlURL},
+		OCSPServer:            []string{iss.ocspURL},
 		Policies:              []x509.OID{mustOID(policy)},
 		SignatureAlgorithm:    signatureAlgorithm(iss.cert),
 		ExtraExtensions:       extra,

@@ -176,6 +176,7 @@ func (s *Service) Revoke(ctx context.Context, accountID, id int64, r RevokeReque
 			return o, problem.Internalf("revoke order %d: %w", id, err)
 		}
 		s.log.Info("certificate revoked", "order_id", o.ID, "serial", serial, "reason", ReasonName(reason))
+		s.forgetOCSP(s.ca.IssuerName(profileOf(o)), serial)
 		// Publish at once (BRs 4.9.7); a failure is retried when the CRL
 		// is next fetched, since a stale CRL is signed again then.
 		if _, err := s.PublishCRL(ctx, profileOf(o)); err != nil {

@@ -63,6 +63,7 @@ type Service struct {
 	rules     Rules
 	checks    *Checks
 	enqueue   func(ctx context.Context, orderID int64) error
+	ocsp      ocspCache
 }
 
 // New returns a Service.

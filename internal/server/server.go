@@ -407,6 +407,7 @@ func (s *Server) setup(ctx context.Context) error {
 		Accounts: s.data.Accounts,
 		Log:      s.cfg.Log,
 		CRL:      s.data.Orders.CRL,
+		OCSP:     s.data.Orders.OCSP,
 		Files: map[string]v1.File{
 			"/ca/intermediate.crt":          {ContentType: "application/pkix-cert", Body: s.data.CA.Intermediate().Raw},
 			"/ca/" + ca.CodeSigningCertFile: {ContentType: "application/pkix-cert", Body: s.data.CA.IssuerOf(ca.ProfileCodeSigning).Raw},
@@ -563,11 +564,12 @@ func (s *Server) Serve(ctx context.Context) error {
 }
 
 // plainOnlyPKI lets plain-HTTP connections (beside TLS on the same port)
-// reach only what relying parties fetch over HTTP: the CA certificates and
-// the CRLs. Everything else, the API above all, needs TLS.
+// reach only what relying parties fetch over HTTP: the CA certificates,
+// the CRLs and the OCSP responder. Everything else, the API above all, needs TLS.
 func plainOnlyPKI(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.TLS == nil && !strings.HasPrefix(r.URL.Path, "/ca/") && !strings.HasPrefix(r.URL.Path, "/crl/") {
+		p := r.URL.Path
+		if r.TLS == nil && !strings.HasPrefix(p, "/ca/") && !strings.HasPrefix(p, "/crl/") && p != "/ocsp" && !strings.HasPrefix(p, "/ocsp/") {
 			w.Header().Set("Content-Type", v1.TypeErrorJSON)
 			w.WriteHeader(http.StatusForbidden)
 			_, _ = w.Write([]byte(`{"errors":[{"code":"https_required","description":"This server answers its API over HTTPS only."}]}`))

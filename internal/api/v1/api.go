@@ -44,6 +44,8 @@ type Options struct {
 	// CRL returns the DER CRL named in CRL distribution points
 	// (/crl/<name>.crl).
 	CRL func(ctx context.Context, name string) ([]byte, error)
+	// OCSP answers a DER OCSP request at /ocsp.
+	OCSP func(ctx context.Context, req []byte) ([]byte, error)
 }
 
 // File is a static download.
@@ -59,12 +61,13 @@ type Handler struct {
 	log      *slog.Logger
 	files    map[string]File
 	crl      func(ctx context.Context, name string) ([]byte, error)
+	ocsp     func(ctx context.Context, req []byte) ([]byte, error)
 	routes   []route
 }
 
 // New returns the v1 API handler.
 func New(o Options) *Handler {
-	h := &Handler{orders: o.Orders, accounts: o.Accounts, log: o.Log, files: o.Files, crl: o.CRL}
+	h := &Handler{orders: o.Orders, accounts: o.Accounts, log: o.Log, files: o.Files, crl: o.CRL, ocsp: o.OCSP}
 	h.routes = []route{
 		{path: []string{"order", "ssl"}, methods: map[string]endpoint{"POST": {h.createSSL, account.Request}}},
 		{path: []string{"order", "code"}, methods: map[string]endpoint{"POST": {h.createCode, account.Request}}},
@@ -175,6 +178,10 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) Format {
 	path := strings.TrimPrefix(r.URL.Path, Prefix)
 	if path == "" {
 		path = "/"
+	}
+	if (path == "/ocsp" || strings.HasPrefix(path, "/ocsp/")) && h.ocsp != nil {
+		h.serveOCSP(w, r, method, path)
+		return JSON
 	}
 	if name, ok := strings.CutPrefix(path, "/crl/"); ok && strings.HasSuffix(name, ".crl") && h.crl != nil && (method == "GET" || method == "HEAD") {
 		der, err := h.crl(r.Context(), strings.TrimSuffix(name, ".crl"))
