@@ -300,3 +300,46 @@ func TestWrongTemplateRefusedBeforeSigning(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkPrepare measures building, throwaway-signing and linting one
+// TLS certificate; BenchmarkSign the CA signature and the check that
+// follows it. Together they are the CA's share of issuance.
+//
+//	go test -run XXX -bench 'Prepare|Sign' -benchtime 2s ./internal/ca
+func BenchmarkPrepare(b *testing.B) {
+	a := benchCA(b)
+	req := ca.Request{PublicKey: testutil.Key(b, "p256").Public(), CommonName: "www.example.com", DNSNames: []string{"www.example.com", "a.example.com"},
+		Organization: "Org", Locality: "Tampa", Province: "FL", Country: "us", Now: time.Now()}
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		if _, err := a.Prepare(req); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkSign(b *testing.B) {
+	a := benchCA(b)
+	req := ca.Request{PublicKey: testutil.Key(b, "p256").Public(), CommonName: "www.example.com", DNSNames: []string{"www.example.com"},
+		Organization: "Org", Locality: "Tampa", Province: "FL", Country: "us", Now: time.Now()}
+	p, err := a.Prepare(req)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := a.Sign(p); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func benchCA(b *testing.B) *ca.Authority {
+	b.Helper()
+	a, _, err := ca.Open(ca.Options{Dir: filepath.Join(b.TempDir(), "ca"), PublicURL: "https://ca.test", PKIURL: "http://ca.test", Now: time.Now()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return a
+}
