@@ -12,12 +12,15 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
 
 	"github.com/certd/certd/internal/account"
+	"github.com/certd/certd/internal/audit"
 	"github.com/certd/certd/internal/order"
 	"github.com/certd/certd/internal/pipeline"
 	"github.com/certd/certd/internal/server"
@@ -42,7 +45,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(newServe(), newAccount(), newAPIKey(), newOrder(), newDomain(), newOrg())
+	root.AddCommand(newServe(), newAccount(), newAPIKey(), newOrder(), newDomain(), newOrg(), newAudit())
 	return root
 }
 
@@ -460,5 +463,43 @@ for the account's orders naming the same organization for 398 days.`,
 		c.Flags().StringVar(&dataDir, "data", server.DefaultDataDir, "data folder")
 		cmd.AddCommand(c)
 	}
+	return cmd
+}
+
+func newAudit() *cobra.Command {
+	cmd := &cobra.Command{Use: "audit", Short: "The tamper-evident audit log"}
+	var dataDir string
+	verify := &cobra.Command{
+		Use:   "verify",
+		Short: "Check that no line of the audit log was edited, removed or reordered",
+		Long: `Check the audit log's hash chain line by line, and that it ends where the
+database recorded the last append (so a removed or edited tail is found
+too). Exits non-zero, naming the first broken line, if the log was altered.`,
+		Example: `  certd audit verify --data /var/lib/certd`,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			d, err := openData(cmd, dataDir)
+			if err != nil {
+				return err
+			}
+			defer d.Close()
+			var seq int64
+			var hash string
+			head, err := d.DB.Setting(cmd.Context(), server.SettingAuditHead)
+			if err == nil {
+				s, h, _ := strings.Cut(head, ":")
+				seq, _ = strconv.ParseInt(s, 10, 64)
+				hash = h
+			}
+			n, err := audit.Verify(filepath.Join(dataDir, server.AuditFile), seq, hash)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "audit log intact: %d events\n", n)
+			return nil
+		},
+	}
+	verify.Flags().StringVar(&dataDir, "data", server.DefaultDataDir, "data folder")
+	cmd.AddCommand(verify)
 	return cmd
 }

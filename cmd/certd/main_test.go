@@ -557,3 +557,55 @@ func TestDomainCommands(t *testing.T) {
 		}
 	}
 }
+
+func TestAuditVerify(t *testing.T) {
+	data := t.TempDir()
+	d := serve(t, data, "--http", "--sandbox")
+	creds := bootstrapCreds(t, data)
+	c := client.New(d.url, creds.AccountID, creds.APIKey)
+	ctx := context.Background()
+	id, err := c.OrderSSL(ctx, sampleOrder(testutil.CSR(t, testutil.Key(t, "p256"), "www.example.com")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := c.Certificate(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The signature is in the log before the certificate is served.
+	log, err := os.ReadFile(filepath.Join(data, "audit.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"type":"start"`, `"type":"sign.begin"`, `"type":"sign.done"`, `"serial":"` + cert.Serial + `"`, `"tbs_sha256":"`} {
+		if !strings.Contains(string(log), want) {
+			t.Fatalf("audit log lacks %s:\n%s", want, log)
+		}
+	}
+	if out, err := run(t, "apikey", "create", "--data", data, "--account", "1", "--role", "viewer"); err != nil {
+		t.Fatal(err, out)
+	}
+	out, err := run(t, "audit", "verify", "--data", data)
+	if err != nil || !strings.Contains(out, "audit log intact") {
+		t.Fatalf("audit verify: %v %s", err, out)
+	}
+	log, _ = os.ReadFile(filepath.Join(data, "audit.log"))
+	if !strings.Contains(string(log), `"type":"apikey.create"`) {
+		t.Fatalf("key creation not audited:\n%s", log)
+	}
+	tampered := strings.Replace(string(log), `"type":"sign.begin"`, `"type":"sign.begun"`, 1)
+	if err := os.WriteFile(filepath.Join(data, "audit.log"), []byte(tampered), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := run(t, "audit", "verify", "--data", data); err == nil || !strings.Contains(out, "broken") {
+		t.Fatalf("audit verify of an edited log: %v %s", err, out)
+	}
+	lines := strings.SplitAfter(string(log), "\n")
+	truncated := strings.Join(lines[:len(lines)-2], "")
+	if err := os.WriteFile(filepath.Join(data, "audit.log"), []byte(truncated), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := run(t, "audit", "verify", "--data", data); err == nil || !strings.Contains(out, "broken") {
+		t.Fatalf("audit verify of a truncated log: %v %s", err, out)
+	}
+}

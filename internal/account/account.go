@@ -22,6 +22,10 @@ import (
 type Service struct {
 	store store.Accounts
 	now   func() time.Time
+	// Audit, when set, records key changes in the audit log.
+	Audit interface {
+		Append(ctx context.Context, typ string, data map[string]any) error
+	}
 }
 
 // New returns a Service over s using the clock now.
@@ -97,6 +101,11 @@ func (s *Service) CreateKey(ctx context.Context, accountID int64, role string) (
 	if err != nil {
 		return Key{}, fmt.Errorf("create api key: %w", err)
 	}
+	if s.Audit != nil {
+		if err := s.Audit.Append(ctx, "apikey.create", map[string]any{"account_id": accountID, "key_id": k.ID, "role": role}); err != nil {
+			return Key{}, err
+		}
+	}
 	return Key{KeyID: strconv.FormatInt(k.ID, 10), AccountID: FormatID(accountID), Role: role, APIKey: key}, nil
 }
 
@@ -106,6 +115,9 @@ func (s *Service) RevokeKey(ctx context.Context, accountID, keyID int64) error {
 	err := s.store.RevokeAPIKey(ctx, accountID, keyID, s.now())
 	if errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("account %s has no active API key %d", FormatID(accountID), keyID)
+	}
+	if err == nil && s.Audit != nil {
+		err = s.Audit.Append(ctx, "apikey.revoke", map[string]any{"account_id": accountID, "key_id": keyID})
 	}
 	return err
 }

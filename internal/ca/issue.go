@@ -84,6 +84,16 @@ type Prepared struct {
 	issuer       *issuer
 }
 
+// TBS returns the to-be-signed bytes of the prepared certificate (those
+// of its lint copy, which the real certificate must match).
+func (p *Prepared) TBS() []byte {
+	c, err := x509.ParseCertificate(p.LintDER)
+	if err != nil {
+		return p.LintDER
+	}
+	return c.RawTBSCertificate
+}
+
 // ErrLifetime means the request leaves no time for a certificate.
 var ErrLifetime = errors.New("no validity period is left for the certificate")
 

@@ -177,6 +177,9 @@ func (s *Service) Revoke(ctx context.Context, accountID, id int64, r RevokeReque
 		}
 		s.log.Info("certificate revoked", "order_id", o.ID, "serial", serial, "reason", ReasonName(reason))
 		s.forgetOCSP(s.ca.IssuerName(profileOf(o)), serial)
+		if err := s.record(ctx, "revoke", map[string]any{"order_id": o.ID, "serial": serial, "reason": ReasonName(reason), "account_id": accountID}); err != nil {
+			s.log.Error("audit record of a revocation failed", "order_id", o.ID, "err", err)
+		}
 		// Publish at once (BRs 4.9.7); a failure is retried when the CRL
 		// is next fetched, since a stale CRL is signed again then.
 		if _, err := s.PublishCRL(ctx, profileOf(o)); err != nil {

@@ -100,6 +100,9 @@ func (s *Service) DecideOrganization(ctx context.Context, id int64, validate boo
 		return org, err
 	}
 	s.log.Info("organization decided", "organization_id", id, "status", org.Status)
+	if err := s.record(ctx, "organization."+org.Status, map[string]any{"organization_id": id, "account_id": org.AccountID, "note": note}); err != nil {
+		return org, err
+	}
 	ids, err := s.store.WaitingOrders(ctx)
 	if err != nil {
 		return org, err

@@ -151,6 +151,9 @@ func (s *Service) ApproveRequest(ctx context.Context, p account.Principal, id in
 		return r, store.Order{}, s.decisionFailed(ctx, id, err)
 	}
 	s.log.Info("request approved", "request_id", r.ID, "order_id", o.ID, "by_key", p.KeyID)
+	if err := s.record(ctx, "request.approve", map[string]any{"request_id": r.ID, "order_id": o.ID, "account_id": p.AccountID, "api_key_id": p.KeyID}); err != nil {
+		s.log.Error("audit record of an approval failed", "request_id", r.ID, "err", err)
+	}
 	s.created(ctx, &o)
 	return r, o, nil
 }
@@ -173,6 +176,9 @@ func (s *Service) RejectRequest(ctx context.Context, p account.Principal, id int
 		return r, s.decisionFailed(ctx, id, err)
 	}
 	s.log.Info("request rejected", "request_id", r.ID, "by_key", p.KeyID)
+	if err := s.record(ctx, "request.reject", map[string]any{"request_id": r.ID, "account_id": p.AccountID, "api_key_id": p.KeyID, "note": r.Note}); err != nil {
+		s.log.Error("audit record of a rejection failed", "request_id", r.ID, "err", err)
+	}
 	return r, nil
 }
 

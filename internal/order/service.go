@@ -6,6 +6,7 @@ package order
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/x509"
 	"encoding/hex"
 	"encoding/pem"
@@ -50,6 +51,13 @@ type Options struct {
 	// Enqueue asks the pipeline to run Validate for an order soon; nil
 	// when no pipeline runs (the CLI).
 	Enqueue func(ctx context.Context, orderID int64) error
+	// Audit records events in the tamper-evident log; nil records nothing.
+	Audit Auditor
+}
+
+// Auditor appends events to the audit log, durably.
+type Auditor interface {
+	Append(ctx context.Context, typ string, data map[string]any) error
 }
 
 // Service runs the order lifecycle.
@@ -64,11 +72,12 @@ type Service struct {
 	checks    *Checks
 	enqueue   func(ctx context.Context, orderID int64) error
 	ocsp      ocspCache
+	audit     Auditor
 }
 
 // New returns a Service.
 func New(o Options) *Service {
-	return &Service{store: o.Store, ca: o.CA, now: o.Now, log: o.Log, autoIssue: o.AutoIssue, logos: o.Logos, rules: o.Rules, checks: o.Checks, enqueue: o.Enqueue}
+	return &Service{store: o.Store, ca: o.CA, now: o.Now, log: o.Log, autoIssue: o.AutoIssue, logos: o.Logos, rules: o.Rules, checks: o.Checks, enqueue: o.Enqueue, audit: o.Audit}
 }
 
 var (
@@ -433,6 +442,9 @@ func (s *Service) Approve(ctx context.Context, id int64) (store.Order, error) {
 	if o.Status != store.StatusPendingIssuance && o.Pending == nil {
 		return o, ErrNothingToApprove
 	}
+	if err := s.record(ctx, "order.approve", map[string]any{"order_id": id, "by": "operator"}); err != nil {
+		return o, err
+	}
 	if err := s.issue(ctx, &o); err != nil {
 		return o, err
 	}
@@ -545,8 +557,18 @@ func (s *Service) signRecorded(ctx context.Context, req ca.Request, orderID int6
 		prepared = p
 		break
 	}
+	tbs := sha256.Sum256(prepared.TBS())
+	if err := s.record(ctx, "sign.begin", map[string]any{"serial": serial, "tbs_sha256": hex.EncodeToString(tbs[:]),
+		"order_id": orderID, "issuer": s.ca.IssuerName(req.Profile)}); err != nil {
+		// No signature without its audit record.
+		return nil, err
+	}
 	der, err := s.ca.Sign(prepared)
 	if err != nil {
+		return nil, err
+	}
+	certSum := sha256.Sum256(der)
+	if err := s.record(ctx, "sign.done", map[string]any{"serial": serial, "cert_sha256": hex.EncodeToString(certSum[:]), "order_id": orderID}); err != nil {
 		return nil, err
 	}
 	if err := complete(prepared, serial, der); err != nil {
@@ -556,6 +578,14 @@ func (s *Service) signRecorded(ctx context.Context, req ca.Request, orderID int6
 		return nil, fmt.Errorf("store issued certificate %s: %w", serial, err)
 	}
 	return der, nil
+}
+
+// record appends an audit event; without an audit log it does nothing.
+func (s *Service) record(ctx context.Context, typ string, data map[string]any) error {
+	if s.audit == nil {
+		return nil
+	}
+	return s.audit.Append(ctx, typ, data)
 }
 
 // SerialText renders a serial as the v1 API does: the upper-case hex of its

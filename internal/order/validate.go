@@ -386,7 +386,7 @@ func (s *Service) PreValidate(ctx context.Context, accountID int64, domain strin
 	if err := s.store.CreateAuthorization(ctx, &a); err != nil {
 		return a, err
 	}
-	return a, nil
+	return a, s.record(ctx, "domain.prevalidate", map[string]any{"domain": n, "account_id": accountID})
 }
 
 // ValidatedDomain is a domain an account may use without validating it

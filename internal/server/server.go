@@ -29,6 +29,7 @@ import (
 
 	"github.com/certd/certd/internal/account"
 	v1 "github.com/certd/certd/internal/api/v1"
+	"github.com/certd/certd/internal/audit"
 	"github.com/certd/certd/internal/ca"
 	"github.com/certd/certd/internal/logo"
 	"github.com/certd/certd/internal/order"
@@ -47,6 +48,7 @@ const (
 	CADir             = "ca"
 	TLSDir            = "tls"
 	BootstrapFile     = "bootstrap-account.json"
+	AuditFile         = "audit.log"
 	DefaultDataDir    = "certd-data"
 	DefaultListenAddr = "127.0.0.1:8443"
 
@@ -55,6 +57,8 @@ const (
 	settingMaxDays      = "max_cert_days"
 	settingNameProfile  = "name_profile"
 	settingKeyBlocklist = "key_blocklist"
+	// SettingAuditHead anchors the audit log: "seq:hash" of its last line.
+	SettingAuditHead = "audit_head"
 )
 
 // Config is everything serve can be told. The zero value of each field is
@@ -148,6 +152,7 @@ type Data struct {
 	CA       *ca.Authority
 	Orders   *order.Service
 	Accounts *account.Service
+	Audit    *audit.Log
 }
 
 // Close closes the database.
@@ -196,6 +201,9 @@ func OpenData(ctx context.Context, cfg Config) (*Data, error) {
 		db.Close()
 		return nil, err
 	}
+	auditLog := audit.Open(filepath.Join(cfg.DataDir, AuditFile), cfg.Now, func(ctx context.Context, seq int64, hash string) error {
+		return db.PutSetting(ctx, SettingAuditHead, fmt.Sprintf("%d:%s", seq, hash))
+	})
 	var checks *order.Checks
 	if !cfg.Sandbox && !cfg.Existing {
 		if checks, err = networkChecks(cfg); err != nil {
@@ -203,6 +211,8 @@ func OpenData(ctx context.Context, cfg Config) (*Data, error) {
 			return nil, err
 		}
 	}
+	accounts := account.New(db, cfg.Now)
+	accounts.Audit = auditLog
 	return &Data{
 		Dir: cfg.DataDir,
 		DB:  db,
@@ -212,8 +222,10 @@ func OpenData(ctx context.Context, cfg Config) (*Data, error) {
 			Logos:  logo.New(logo.Options{AllowPrivate: cfg.AllowPrivateFetch}),
 			Rules:  orderRules,
 			Checks: checks,
+			Audit:  auditLog,
 		}),
-		Accounts: account.New(db, cfg.Now),
+		Accounts: accounts,
+		Audit:    auditLog,
 	}, nil
 }
 
@@ -399,6 +411,14 @@ func (s *Server) setup(ctx context.Context) error {
 		s.cfg.Log.Warn("sandbox mode: orders are issued without validation or approval")
 	}
 	fmt.Fprintf(out, "certd: root certificate: %s\n", filepath.Join(s.cfg.DataDir, CADir, ca.RootCertFile))
+	// The configuration in force, for the audit trail (no secrets in it).
+	if err := s.data.Audit.Append(ctx, "start", map[string]any{
+		"listen": s.ln.Addr().String(), "public_url": s.cfg.PublicURL, "pki_url": s.cfg.PKIURL, "sandbox": s.cfg.Sandbox,
+		"http": s.cfg.HTTP, "name_profile": s.cfg.NameProfile, "key_blocklist": s.cfg.KeyBlocklist, "max_cert_days": s.cfg.MaxLifetimeDays,
+		"dns_resolver": s.cfg.DNSResolver, "caa_identities": s.cfg.CAAIdentities, "smtp_relay": s.cfg.SMTPRelay,
+	}); err != nil {
+		return err
+	}
 	if err := s.bootstrap(ctx); err != nil {
 		return err
 	}
