@@ -22,6 +22,8 @@ import (
 	"time"
 
 	"github.com/certd/certd/client"
+	"github.com/certd/certd/internal/store"
+	"github.com/certd/certd/internal/store/sqlite"
 	"github.com/certd/certd/internal/testutil"
 )
 
@@ -607,5 +609,95 @@ func TestAuditVerify(t *testing.T) {
 	}
 	if out, err := run(t, "audit", "verify", "--data", data); err == nil || !strings.Contains(out, "broken") {
 		t.Fatalf("audit verify of a truncated log: %v %s", err, out)
+	}
+}
+
+// TestCrashDuringIssuance kills the server at each step of issuance and
+// checks that a restarted server finds a consistent record: every serial
+// that may have been signed is on record (reserved, with the certificate
+// as signed by the throwaway key, or issued), the audit log verifies, and
+// the order can still be issued.
+func TestCrashDuringIssuance(t *testing.T) {
+	for _, step := range []string{"reserved", "signed", "completed"} {
+		t.Run(step, func(t *testing.T) {
+			data := t.TempDir()
+			// A first start creates the data folder and the server's own
+			// certificate, which must not trip the crash.
+			first := serve(t, data, "--http", "--sandbox")
+			if err := first.stop(t); err != nil {
+				t.Fatal(err)
+			}
+			creds := bootstrapCreds(t, data)
+			cmd := exec.Command(binary, "serve", "--data", data, "--listen", "127.0.0.1:0", "--http", "--sandbox")
+			cmd.Env = append(os.Environ(), "CERTD_TEST_CRASH_AT="+step)
+			stdout, _ := cmd.StdoutPipe()
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			sc := bufio.NewScanner(stdout)
+			url := ""
+			for sc.Scan() {
+				if m := listening.FindStringSubmatch(sc.Text()); m != nil {
+					url = m[1]
+					break
+				}
+			}
+			go func() {
+				for sc.Scan() {
+				}
+			}()
+			c := client.New(url, creds.AccountID, creds.APIKey)
+			c.HTTPClient = &http.Client{Timeout: 10 * time.Second}
+			_, err := c.OrderSSL(context.Background(), sampleOrder(testutil.CSR(t, testutil.Key(t, "p256"), "www.example.com")))
+			if err == nil && step != "completed" {
+				t.Fatalf("the server answered although it crashed at %s", step)
+			}
+			werr := cmd.Wait()
+			if ee, ok := werr.(*exec.ExitError); !ok || ee.ExitCode() != 3 {
+				t.Fatalf("server exit: %v", werr)
+			}
+
+			out, err := run(t, "audit", "verify", "--data", data)
+			if err != nil {
+				t.Fatalf("audit after a crash at %s: %v %s", step, err, out)
+			}
+			db, err := sqlite.Open(context.Background(), filepath.Join(data, "certd.db"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			reserved, _ := db.SerialsInState(context.Background(), store.CertReserved)
+			issued, _ := db.SerialsInState(context.Background(), store.CertIssued)
+			db.Close()
+			wantReserved := map[string]int{"reserved": 1, "signed": 1, "completed": 0}[step]
+			// Issued: the order's, once the issuance completed (--http
+			// makes no TLS certificate of certd's own).
+			wantIssued := map[string]int{"reserved": 0, "signed": 0, "completed": 1}[step]
+			if len(reserved) != wantReserved || len(issued) != wantIssued {
+				t.Fatalf("after a crash at %s: %d reserved, %d issued; want %d, %d", step, len(reserved), len(issued), wantReserved, wantIssued)
+			}
+			if step == "signed" {
+				// The signature's audit record precedes the signature.
+				log, _ := os.ReadFile(filepath.Join(data, "audit.log"))
+				if !strings.Contains(string(log), `"serial":"`+reserved[0]+`"`) {
+					t.Fatalf("the reserved serial %s is not in the audit log", reserved[0])
+				}
+			}
+			serve(t, data, "--http", "--sandbox")
+			// The record: inspect it with the store through the CLI's view.
+			state, err := run(t, "order", "approve", "1", "--data", data)
+			switch step {
+			case "completed":
+				if err == nil || !strings.Contains(state, "nothing pending") {
+					t.Fatalf("approve after a crash past completion: %v %s", err, state)
+				}
+			default:
+				if err != nil || !strings.Contains(state, "issued") {
+					t.Fatalf("the order could not be issued after a crash at %s: %v %s", step, err, state)
+				}
+			}
+			if out, err := run(t, "audit", "verify", "--data", data); err != nil {
+				t.Fatalf("audit after recovery: %v %s", err, out)
+			}
+		})
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"math/big"
 	"net"
 	"net/netip"
+	"os"
 	"strings"
 	"time"
 
@@ -53,6 +54,10 @@ type Options struct {
 	Enqueue func(ctx context.Context, orderID int64) error
 	// Audit records events in the tamper-evident log; nil records nothing.
 	Audit Auditor
+	// CrashAt, for crash tests only, names a step of issuance at which
+	// the process exits at once ("reserved", "signed", "completed"), as a
+	// power cut would stop it.
+	CrashAt string
 }
 
 // Auditor appends events to the audit log, durably.
@@ -73,11 +78,12 @@ type Service struct {
 	enqueue   func(ctx context.Context, orderID int64) error
 	ocsp      ocspCache
 	audit     Auditor
+	crashAt   string
 }
 
 // New returns a Service.
 func New(o Options) *Service {
-	return &Service{store: o.Store, ca: o.CA, now: o.Now, log: o.Log, autoIssue: o.AutoIssue, logos: o.Logos, rules: o.Rules, checks: o.Checks, enqueue: o.Enqueue, audit: o.Audit}
+	return &Service{store: o.Store, ca: o.CA, now: o.Now, log: o.Log, autoIssue: o.AutoIssue, logos: o.Logos, rules: o.Rules, checks: o.Checks, enqueue: o.Enqueue, audit: o.Audit, crashAt: o.CrashAt}
 }
 
 var (
@@ -557,6 +563,7 @@ func (s *Service) signRecorded(ctx context.Context, req ca.Request, orderID int6
 		prepared = p
 		break
 	}
+	s.crashPoint("reserved")
 	tbs := sha256.Sum256(prepared.TBS())
 	if err := s.record(ctx, "sign.begin", map[string]any{"serial": serial, "tbs_sha256": hex.EncodeToString(tbs[:]),
 		"order_id": orderID, "issuer": s.ca.IssuerName(req.Profile)}); err != nil {
@@ -567,6 +574,7 @@ func (s *Service) signRecorded(ctx context.Context, req ca.Request, orderID int6
 	if err != nil {
 		return nil, err
 	}
+	s.crashPoint("signed")
 	certSum := sha256.Sum256(der)
 	if err := s.record(ctx, "sign.done", map[string]any{"serial": serial, "cert_sha256": hex.EncodeToString(certSum[:]), "order_id": orderID}); err != nil {
 		return nil, err
@@ -577,7 +585,17 @@ func (s *Service) signRecorded(ctx context.Context, req ca.Request, orderID int6
 		}
 		return nil, fmt.Errorf("store issued certificate %s: %w", serial, err)
 	}
+	s.crashPoint("completed")
 	return der, nil
+}
+
+// crashPoint ends the process at the named step when a crash test asked
+// for it.
+func (s *Service) crashPoint(step string) {
+	if s.crashAt == step {
+		s.log.Warn("crash test: exiting", "step", step)
+		os.Exit(3)
+	}
 }
 
 // record appends an audit event; without an audit log it does nothing.
