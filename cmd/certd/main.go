@@ -53,8 +53,23 @@ func logger(w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo}))
 }
 
+// keyPassphrase reads the CA keys' passphrase from a file or the
+// CERTD_KEY_PASSPHRASE environment variable: never from a flag, which
+// other users of the machine could read in the process list.
+func keyPassphrase(file string) ([]byte, error) {
+	if file != "" {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return nil, fmt.Errorf("--key-passphrase-file: %w", err)
+		}
+		return []byte(strings.TrimRight(string(b), "\r\n")), nil
+	}
+	return []byte(os.Getenv("CERTD_KEY_PASSPHRASE")), nil
+}
+
 func newServe() *cobra.Command {
 	var cfg server.Config
+	var passFile string
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the certificate authority and its API",
@@ -71,6 +86,11 @@ bootstrap-account.json. Later starts reuse all of it.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg.Log = logger(cmd.ErrOrStderr())
 			cfg.Out = cmd.OutOrStdout()
+			pass, err := keyPassphrase(passFile)
+			if err != nil {
+				return err
+			}
+			cfg.KeyPassphrase = pass
 			srv, err := server.Open(cmd.Context(), cfg)
 			if err != nil {
 				return err
@@ -80,6 +100,7 @@ bootstrap-account.json. Later starts reuse all of it.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&cfg.DataDir, "data", server.DefaultDataDir, "data folder (created if missing)")
+	f.StringVar(&passFile, "key-passphrase-file", "", "file holding the passphrase of the CA key files (or set CERTD_KEY_PASSPHRASE)")
 	f.StringVar(&cfg.Listen, "listen", server.DefaultListenAddr, "address to listen on, HOST:PORT")
 	f.BoolVar(&cfg.HTTP, "http", false, "serve plain HTTP instead of HTTPS (behind a TLS-terminating proxy, or for local scripts)")
 	f.BoolVar(&cfg.Sandbox, "sandbox", false, "issue every valid order at once, without approval (tests and development only)")
@@ -208,7 +229,11 @@ the certificate.`,
 
 // openData opens an existing data folder for a CLI command.
 func openData(cmd *cobra.Command, dataDir string) (*server.Data, error) {
-	return server.OpenData(cmd.Context(), server.Config{DataDir: dataDir, Log: logger(io.Discard), Existing: true})
+	pass, err := keyPassphrase(os.Getenv("CERTD_KEY_PASSPHRASE_FILE"))
+	if err != nil {
+		return nil, err
+	}
+	return server.OpenData(cmd.Context(), server.Config{DataDir: dataDir, Log: logger(io.Discard), Existing: true, KeyPassphrase: pass})
 }
 
 // openForAccount opens an existing data folder for a command about one

@@ -701,3 +701,28 @@ func TestCrashDuringIssuance(t *testing.T) {
 		})
 	}
 }
+
+func TestKeyPassphrase(t *testing.T) {
+	data := t.TempDir()
+	passFile := filepath.Join(t.TempDir(), "pass")
+	if err := os.WriteFile(passFile, []byte("s3cret passphrase\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	d := serve(t, data, "--http", "--key-passphrase-file", passFile)
+	if err := d.stop(t); err != nil {
+		t.Fatal(err)
+	}
+	key, _ := os.ReadFile(filepath.Join(data, "ca", "intermediate.key"))
+	if !strings.Contains(string(key), "ENCRYPTED PRIVATE KEY") || strings.Contains(d.stderr.String(), "s3cret") {
+		t.Fatal("key not encrypted, or the passphrase was logged")
+	}
+	out, err := run(t, "serve", "--data", data, "--listen", "127.0.0.1:0", "--http", "--dns-resolver", "127.0.0.1:1")
+	if err == nil || !strings.Contains(out, "encrypted") {
+		t.Fatalf("started without the passphrase: %v %s", err, out)
+	}
+	cmd := exec.Command(binary, "account", "create", "--data", data, "--json")
+	cmd.Env = append(os.Environ(), "CERTD_KEY_PASSPHRASE=s3cret passphrase")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("CLI with CERTD_KEY_PASSPHRASE: %v %s", err, b)
+	}
+}

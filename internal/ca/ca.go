@@ -119,6 +119,9 @@ type Options struct {
 	MaxCodeSigningDays int
 	// Now is the clock used when the hierarchy is created.
 	Now time.Time
+	// Passphrase encrypts the keys of a new hierarchy and decrypts
+	// encrypted key files; empty means unencrypted key files.
+	Passphrase []byte
 }
 
 // DefaultCodeSigningDays is the Code Signing BRs' maximum validity period
@@ -181,7 +184,7 @@ func loadIssuer(opts Options, root *x509.Certificate, certFile, keyFile string) 
 	if err != nil {
 		return nil, err
 	}
-	signer, err := readKey(filepath.Join(opts.Dir, keyFile))
+	signer, err := readKey(filepath.Join(opts.Dir, keyFile), opts.Passphrase)
 	if err != nil {
 		return nil, err
 	}
@@ -245,7 +248,7 @@ func create(opts Options) error {
 	if err != nil {
 		return err
 	}
-	if err := writeKey(filepath.Join(opts.Dir, RootKeyFile), rootKey); err != nil {
+	if err := writeKey(filepath.Join(opts.Dir, RootKeyFile), rootKey, opts.Passphrase); err != nil {
 		return err
 	}
 	if err := createIntermediate(opts, root, rootKey, "certd Issuing CA "+suffix, x509.ExtKeyUsageServerAuth, IntermediateCertFile, IntermediateKeyFile); err != nil {
@@ -267,7 +270,7 @@ func addCodeSigning(opts Options) error {
 	if err != nil {
 		return err
 	}
-	rootKey, err := readKey(filepath.Join(opts.Dir, RootKeyFile))
+	rootKey, err := readKey(filepath.Join(opts.Dir, RootKeyFile), opts.Passphrase)
 	if err != nil {
 		return err
 	}
@@ -321,7 +324,7 @@ func createIntermediate(opts Options, root *x509.Certificate, rootKey crypto.Sig
 	if err != nil {
 		return err
 	}
-	if err := writeKey(filepath.Join(opts.Dir, keyFile), key); err != nil {
+	if err := writeKey(filepath.Join(opts.Dir, keyFile), key, opts.Passphrase); err != nil {
 		return err
 	}
 	return writeCert(filepath.Join(opts.Dir, certFile), der)

@@ -343,3 +343,46 @@ func benchCA(b *testing.B) *ca.Authority {
 	}
 	return a
 }
+
+func TestEncryptedKeys(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "ca")
+	pass := []byte("correct horse battery staple")
+	opts := ca.Options{Dir: dir, PublicURL: "https://ca.test", PKIURL: "http://ca.test", Now: issueTime, Passphrase: pass}
+	if _, _, err := ca.Open(opts); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{ca.RootKeyFile, ca.IntermediateKeyFile, ca.CodeSigningKeyFile} {
+		b, err := os.ReadFile(filepath.Join(dir, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.HasPrefix(b, []byte("-----BEGIN ENCRYPTED PRIVATE KEY-----")) {
+			t.Fatalf("%s is not encrypted", f)
+		}
+	}
+	tests := []struct {
+		name string
+		pass []byte
+		err  error
+	}{
+		{"no passphrase", nil, ca.ErrKeyEncrypted},
+		{"wrong passphrase", []byte("wrong"), ca.ErrKeyPassphrase},
+		{"right passphrase", pass, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o := opts
+			o.Passphrase = tt.pass
+			_, _, err := ca.Open(o)
+			if !errors.Is(err, tt.err) {
+				t.Fatalf("Open = %v, want %v", err, tt.err)
+			}
+		})
+	}
+	if testutil.HaveOpenSSL() {
+		out := testutil.OpenSSL(t, dir, "pkey", "-in", ca.IntermediateKeyFile, "-passin", "pass:"+string(pass), "-noout", "-text")
+		if !bytes.Contains([]byte(out), []byte("Private-Key")) && !bytes.Contains([]byte(out), []byte("priv:")) {
+			t.Fatalf("openssl cannot read the encrypted key: %s", out)
+		}
+	}
+}

@@ -12,6 +12,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/youmark/pkcs8"
 )
 
 // KeyType names the kind of CA key to create.
@@ -62,10 +64,21 @@ func throwawayLike(pub crypto.PublicKey) (crypto.Signer, error) {
 	return nil, fmt.Errorf("unsupported CA key type %T", pub)
 }
 
-// writeKey stores a private key as PKCS#8 PEM readable by the owner only.
-// The file is written beside its final name and renamed, so a crash never
-// leaves a half-written key.
-func writeKey(path string, key crypto.Signer) error {
+// writeKey stores a private key as PKCS#8 PEM readable by the owner only,
+// encrypted (PBES2: PBKDF2-SHA256 and AES-256-CBC, which OpenSSL reads)
+// when a passphrase is given. The file is written beside its final name
+// and renamed, so a crash never leaves a half-written key.
+func writeKey(path string, key crypto.Signer, passphrase []byte) error {
+	if len(passphrase) > 0 {
+		der, err := pkcs8.MarshalPrivateKey(key, passphrase, &pkcs8.Opts{
+			Cipher:  pkcs8.AES256CBC,
+			KDFOpts: pkcs8.PBKDF2Opts{SaltSize: 16, IterationCount: 600000, HMACHash: crypto.SHA256},
+		})
+		if err != nil {
+			return err
+		}
+		return writeFileAtomic(path, pem.EncodeToMemory(&pem.Block{Type: "ENCRYPTED PRIVATE KEY", Bytes: der}), 0o600)
+	}
 	der, err := x509.MarshalPKCS8PrivateKey(key)
 	if err != nil {
 		return err
@@ -73,12 +86,19 @@ func writeKey(path string, key crypto.Signer) error {
 	return writeFileAtomic(path, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600)
 }
 
+// Errors of encrypted key files.
+var (
+	ErrKeyEncrypted  = errors.New("the CA key file is encrypted: give its passphrase (CERTD_KEY_PASSPHRASE, or --key-passphrase-file)")
+	ErrKeyPassphrase = errors.New("the passphrase does not decrypt the CA key file")
+)
+
 // ErrKeyPermissions is returned for a key file that others can read.
 var ErrKeyPermissions = errors.New("key file permissions are too open")
 
-// readKey loads a PKCS#8 PEM key, refusing a file that group or others can
-// read or write: a CA key readable by others must be treated as exposed.
-func readKey(path string) (crypto.Signer, error) {
+// readKey loads a PKCS#8 PEM key, encrypted or not, refusing a file that
+// group or others can read or write: a CA key readable by others must be
+// treated as exposed.
+func readKey(path string, passphrase []byte) (crypto.Signer, error) {
 	fi, err := os.Stat(path)
 	if err != nil {
 		return nil, err
@@ -91,10 +111,21 @@ func readKey(path string) (crypto.Signer, error) {
 		return nil, err
 	}
 	block, _ := pem.Decode(data)
-	if block == nil || block.Type != "PRIVATE KEY" {
+	var k any
+	switch {
+	case block != nil && block.Type == "PRIVATE KEY":
+		k, err = x509.ParsePKCS8PrivateKey(block.Bytes)
+	case block != nil && block.Type == "ENCRYPTED PRIVATE KEY":
+		if len(passphrase) == 0 {
+			return nil, fmt.Errorf("%s: %w", path, ErrKeyEncrypted)
+		}
+		k, _, err = pkcs8.ParsePrivateKey(block.Bytes, passphrase)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, ErrKeyPassphrase)
+		}
+	default:
 		return nil, fmt.Errorf("%s: not a PKCS#8 PEM private key", path)
 	}
-	k, err := x509.ParsePKCS8PrivateKey(block.Bytes)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}

@@ -108,6 +108,9 @@ type Config struct {
 	NameProfile string
 	// KeyBlocklist is a file of SHA-256 hashes of compromised keys' SPKI.
 	KeyBlocklist string
+	// KeyPassphrase encrypts new CA keys and decrypts encrypted ones
+	// (from CERTD_KEY_PASSPHRASE or --key-passphrase-file, never a flag).
+	KeyPassphrase []byte
 	// Existing makes OpenData refuse a data folder that serve has not
 	// set up, so that a mistyped --data in a CLI command does not
 	// silently create a new CA.
@@ -186,6 +189,7 @@ func OpenData(ctx context.Context, cfg Config) (*Data, error) {
 		KeyType:         keyType,
 		PublicURL:       cfg.PublicURL,
 		PKIURL:          cfg.PKIURL,
+		Passphrase:      cfg.KeyPassphrase,
 		MaxLifetimeDays: cfg.MaxLifetimeDays,
 		Now:             cfg.Now(),
 	})
