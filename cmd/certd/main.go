@@ -67,9 +67,21 @@ func keyPassphrase(file string) ([]byte, error) {
 	return []byte(os.Getenv("CERTD_KEY_PASSPHRASE")), nil
 }
 
+// secret reads a secret from a file, else from an environment variable.
+func secret(file, env string) (string, error) {
+	if file != "" {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return "", err
+		}
+		return strings.TrimRight(string(b), "\r\n"), nil
+	}
+	return os.Getenv(env), nil
+}
+
 func newServe() *cobra.Command {
 	var cfg server.Config
-	var passFile string
+	var passFile, pinFile string
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the certificate authority and its API",
@@ -91,6 +103,9 @@ bootstrap-account.json. Later starts reuse all of it.`,
 				return err
 			}
 			cfg.KeyPassphrase = pass
+			if cfg.PKCS11PIN, err = secret(pinFile, "CERTD_PKCS11_PIN"); err != nil {
+				return err
+			}
 			srv, err := server.Open(cmd.Context(), cfg)
 			if err != nil {
 				return err
@@ -100,6 +115,9 @@ bootstrap-account.json. Later starts reuse all of it.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&cfg.DataDir, "data", server.DefaultDataDir, "data folder (created if missing)")
+	f.StringVar(&cfg.PKCS11Module, "pkcs11-module", "", "PKCS#11 module (.so) of the HSM that holds the CA keys (default: key files)")
+	f.StringVar(&cfg.PKCS11Token, "pkcs11-token", "", "label of the HSM token that holds the CA keys")
+	f.StringVar(&pinFile, "pkcs11-pin-file", "", "file holding the token's user PIN (or set CERTD_PKCS11_PIN)")
 	f.StringVar(&passFile, "key-passphrase-file", "", "file holding the passphrase of the CA key files (or set CERTD_KEY_PASSPHRASE)")
 	f.StringVar(&cfg.Listen, "listen", server.DefaultListenAddr, "address to listen on, HOST:PORT")
 	f.BoolVar(&cfg.HTTP, "http", false, "serve plain HTTP instead of HTTPS (behind a TLS-terminating proxy, or for local scripts)")
@@ -233,7 +251,8 @@ func openData(cmd *cobra.Command, dataDir string) (*server.Data, error) {
 	if err != nil {
 		return nil, err
 	}
-	return server.OpenData(cmd.Context(), server.Config{DataDir: dataDir, Log: logger(io.Discard), Existing: true, KeyPassphrase: pass})
+	return server.OpenData(cmd.Context(), server.Config{DataDir: dataDir, Log: logger(io.Discard), Existing: true, KeyPassphrase: pass,
+		PKCS11PIN: os.Getenv("CERTD_PKCS11_PIN")})
 }
 
 // openForAccount opens an existing data folder for a command about one

@@ -726,3 +726,37 @@ func TestKeyPassphrase(t *testing.T) {
 		t.Fatalf("CLI with CERTD_KEY_PASSPHRASE: %v %s", err, b)
 	}
 }
+
+func TestServeWithHSM(t *testing.T) {
+	testutil.SoftHSM(t, "certd", "4321")
+	data := t.TempDir()
+	t.Setenv("CERTD_PKCS11_PIN", "4321")
+	d := serve(t, data, "--http", "--sandbox", "--pkcs11-module", testutil.SoftHSMModule, "--pkcs11-token", "certd")
+	if _, err := os.Stat(filepath.Join(data, "ca", "intermediate.key")); err == nil {
+		t.Fatal("a key file was written with the keys in the HSM")
+	}
+	creds := bootstrapCreds(t, data)
+	c := client.New(d.url, creds.AccountID, creds.APIKey)
+	id, err := c.OrderSSL(context.Background(), sampleOrder(testutil.CSR(t, testutil.Key(t, "p256"), "www.example.com")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := c.Certificate(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	testutil.OpenSSLVerify(t, cert.Certs.Certificate, cert.Certs.Intermediate, cert.Certs.Root)
+	if err := d.stop(t); err != nil {
+		t.Fatal(err)
+	}
+	// The CLI finds the token through the settings the server recorded.
+	if out, err := run(t, "account", "create", "--data", data); err != nil {
+		t.Fatalf("CLI with the HSM: %v %s", err, out)
+	}
+	t.Setenv("CERTD_PKCS11_PIN", "0000")
+	out, err := run(t, "serve", "--data", data, "--listen", "127.0.0.1:0", "--http", "--dns-resolver", "127.0.0.1:1",
+		"--pkcs11-module", testutil.SoftHSMModule, "--pkcs11-token", "certd")
+	if err == nil || !strings.Contains(out, "PIN is wrong") {
+		t.Fatalf("served with a wrong PIN: %v %s", err, out)
+	}
+}

@@ -122,6 +122,9 @@ type Options struct {
 	// Passphrase encrypts the keys of a new hierarchy and decrypts
 	// encrypted key files; empty means unencrypted key files.
 	Passphrase []byte
+	// Keys keeps the private keys elsewhere (an HSM); nil means key files
+	// in Dir.
+	Keys KeyStore
 }
 
 // DefaultCodeSigningDays is the Code Signing BRs' maximum validity period
@@ -184,7 +187,7 @@ func loadIssuer(opts Options, root *x509.Certificate, certFile, keyFile string) 
 	if err != nil {
 		return nil, err
 	}
-	signer, err := readKey(filepath.Join(opts.Dir, keyFile), opts.Passphrase)
+	signer, err := opts.keys().Load(keyName(keyFile))
 	if err != nil {
 		return nil, err
 	}
@@ -225,7 +228,7 @@ func create(opts Options) error {
 	if err := os.MkdirAll(opts.Dir, 0o700); err != nil {
 		return err
 	}
-	rootKey, err := generateKey(opts.KeyType)
+	rootKey, err := opts.keys().Generate(keyName(RootKeyFile), opts.KeyType)
 	if err != nil {
 		return err
 	}
@@ -248,9 +251,6 @@ func create(opts Options) error {
 	if err != nil {
 		return err
 	}
-	if err := writeKey(filepath.Join(opts.Dir, RootKeyFile), rootKey, opts.Passphrase); err != nil {
-		return err
-	}
 	if err := createIntermediate(opts, root, rootKey, "certd Issuing CA "+suffix, x509.ExtKeyUsageServerAuth, IntermediateCertFile, IntermediateKeyFile); err != nil {
 		return err
 	}
@@ -270,7 +270,7 @@ func addCodeSigning(opts Options) error {
 	if err != nil {
 		return err
 	}
-	rootKey, err := readKey(filepath.Join(opts.Dir, RootKeyFile), opts.Passphrase)
+	rootKey, err := opts.keys().Load(keyName(RootKeyFile))
 	if err != nil {
 		return err
 	}
@@ -288,7 +288,7 @@ func createIntermediate(opts Options, root *x509.Certificate, rootKey crypto.Sig
 			keyType = KeyRSA4096
 		}
 	}
-	key, err := generateKey(keyType)
+	key, err := opts.keys().Generate(keyName(keyFile), keyType)
 	if err != nil {
 		return err
 	}
@@ -322,9 +322,6 @@ func createIntermediate(opts Options, root *x509.Certificate, rootKey crypto.Sig
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, root, key.Public(), rootKey)
 	if err != nil {
-		return err
-	}
-	if err := writeKey(filepath.Join(opts.Dir, keyFile), key, opts.Passphrase); err != nil {
 		return err
 	}
 	return writeCert(filepath.Join(opts.Dir, certFile), der)

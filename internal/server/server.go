@@ -57,6 +57,8 @@ const (
 	settingMaxDays      = "max_cert_days"
 	settingNameProfile  = "name_profile"
 	settingKeyBlocklist = "key_blocklist"
+	settingPKCS11Module = "pkcs11_module"
+	settingPKCS11Token  = "pkcs11_token"
 	// SettingAuditHead anchors the audit log: "seq:hash" of its last line.
 	SettingAuditHead = "audit_head"
 )
@@ -108,6 +110,11 @@ type Config struct {
 	NameProfile string
 	// KeyBlocklist is a file of SHA-256 hashes of compromised keys' SPKI.
 	KeyBlocklist string
+	// PKCS11Module, PKCS11Token and PKCS11PIN put the CA keys in an HSM
+	// token instead of files.
+	PKCS11Module string
+	PKCS11Token  string
+	PKCS11PIN    string
 	// KeyPassphrase encrypts new CA keys and decrypts encrypted ones
 	// (from CERTD_KEY_PASSPHRASE or --key-passphrase-file, never a flag).
 	KeyPassphrase []byte
@@ -156,10 +163,17 @@ type Data struct {
 	Orders   *order.Service
 	Accounts *account.Service
 	Audit    *audit.Log
+	hsm      *ca.PKCS11Keys
 }
 
-// Close closes the database.
-func (d *Data) Close() error { return d.DB.Close() }
+// Close closes the database and logs out of the HSM.
+func (d *Data) Close() error {
+	err := d.DB.Close()
+	if d.hsm != nil {
+		err = errors.Join(err, d.hsm.Close())
+	}
+	return err
+}
 
 // OpenData opens (creating on first use) the data folder.
 func OpenData(ctx context.Context, cfg Config) (*Data, error) {
@@ -184,7 +198,23 @@ func OpenData(ctx context.Context, cfg Config) (*Data, error) {
 		db.Close()
 		return nil, err
 	}
+	var hsm *ca.PKCS11Keys
+	var keys ca.KeyStore
+	if cfg.PKCS11Module != "" {
+		if hsm, err = ca.OpenPKCS11(cfg.PKCS11Module, cfg.PKCS11Token, cfg.PKCS11PIN); err != nil {
+			db.Close()
+			return nil, err
+		}
+		keys = hsm
+	}
+	closeAll := func() {
+		db.Close()
+		if hsm != nil {
+			hsm.Close()
+		}
+	}
 	authority, created, err := ca.Open(ca.Options{
+		Keys:            keys,
 		Dir:             filepath.Join(cfg.DataDir, CADir),
 		KeyType:         keyType,
 		PublicURL:       cfg.PublicURL,
@@ -194,7 +224,7 @@ func OpenData(ctx context.Context, cfg Config) (*Data, error) {
 		Now:             cfg.Now(),
 	})
 	if err != nil {
-		db.Close()
+		closeAll()
 		return nil, err
 	}
 	if created {
@@ -202,7 +232,7 @@ func OpenData(ctx context.Context, cfg Config) (*Data, error) {
 	}
 	orderRules, err := rules(cfg, authority)
 	if err != nil {
-		db.Close()
+		closeAll()
 		return nil, err
 	}
 	auditLog := audit.Open(filepath.Join(cfg.DataDir, AuditFile), cfg.Now, func(ctx context.Context, seq int64, hash string) error {
@@ -231,6 +261,7 @@ func OpenData(ctx context.Context, cfg Config) (*Data, error) {
 		}),
 		Accounts: accounts,
 		Audit:    auditLog,
+		hsm:      hsm,
 	}, nil
 }
 
@@ -247,6 +278,8 @@ func syncSettings(ctx context.Context, db *sqlite.DB, cfg *Config) error {
 		{settingPKIURL, &cfg.PKIURL},
 		{settingNameProfile, &cfg.NameProfile},
 		{settingKeyBlocklist, &cfg.KeyBlocklist},
+		{settingPKCS11Module, &cfg.PKCS11Module},
+		{settingPKCS11Token, &cfg.PKCS11Token},
 	}
 	maxDays := strconv.Itoa(cfg.MaxLifetimeDays)
 	settings = append(settings, struct {
