@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -115,6 +116,7 @@ bootstrap-account.json. Later starts reuse all of it.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&cfg.DataDir, "data", server.DefaultDataDir, "data folder (created if missing)")
+	f.DurationVar(&cfg.CRLLifetime, "crl-next-update", 7*24*time.Hour, "how long a CRL is valid (its nextUpdate); at most 240h")
 	f.StringVar(&cfg.PKCS11Module, "pkcs11-module", "", "PKCS#11 module (.so) of the HSM that holds the CA keys (default: key files)")
 	f.StringVar(&cfg.PKCS11Token, "pkcs11-token", "", "label of the HSM token that holds the CA keys")
 	f.StringVar(&pinFile, "pkcs11-pin-file", "", "file holding the token's user PIN (or set CERTD_PKCS11_PIN)")

@@ -1,6 +1,12 @@
 package ca
 
 import (
+	"sort"
+
+	zx509 "github.com/zmap/zcrypto/x509"
+	"github.com/zmap/zlint/v3"
+	"github.com/zmap/zlint/v3/lint"
+
 	"crypto"
 	"crypto/rand"
 	"crypto/x509"
@@ -30,10 +36,33 @@ type Revoked struct {
 const CRLLifetime = 7 * 24 * time.Hour
 
 // CRL signs a CRL (RFC 5280 section 5) of the profile's issuing CA with
-// the given number and entries.
-func (a *Authority) CRL(p Profile, number *big.Int, revoked []Revoked, now time.Time) ([]byte, error) {
+// the given number and entries, valid for lifetime (CRLLifetime when
+// zero). It is linted (zlint's CRL lints) before it is returned: a CRL
+// that fails is not published.
+func (a *Authority) CRL(p Profile, number *big.Int, revoked []Revoked, now time.Time, lifetime time.Duration) ([]byte, error) {
 	iss := a.issuer(p)
-	return signCRL(iss.cert, iss.signer, number, revoked, now, CRLLifetime)
+	if lifetime <= 0 {
+		lifetime = CRLLifetime
+	}
+	der, err := signCRL(iss.cert, iss.signer, number, revoked, now, lifetime)
+	if err != nil {
+		return nil, err
+	}
+	zcrl, err := zx509.ParseRevocationList(der)
+	if err != nil {
+		return nil, fmt.Errorf("ca: lint CRL: parse: %w", err)
+	}
+	var errs []string
+	for name, r := range zlint.LintRevocationList(zcrl).Results {
+		if r.Status == lint.Error || r.Status == lint.Fatal {
+			errs = append(errs, name)
+		}
+	}
+	if len(errs) > 0 {
+		sort.Strings(errs)
+		return nil, &LintError{Lints: errs}
+	}
+	return der, nil
 }
 
 // IssuerName is the name of a profile's issuing CA in CRL paths

@@ -12,8 +12,13 @@ import (
 )
 
 // crlRefresh is how old a CRL may get before it is signed again: a day,
-// well before its 7-day nextUpdate.
-const crlRefresh = 24 * time.Hour
+// or a third of a shorter lifetime, well before its nextUpdate.
+func (s *Service) crlRefresh() time.Duration {
+	if s.crlLifetime > 0 && s.crlLifetime/3 < 24*time.Hour {
+		return s.crlLifetime / 3
+	}
+	return 24 * time.Hour
+}
 
 var profiles = []ca.Profile{ca.ProfileTLS, ca.ProfileCodeSigning}
 
@@ -35,16 +40,32 @@ func (s *Service) PublishCRL(ctx context.Context, p ca.Profile) (store.CRL, erro
 		entries = append(entries, ca.Revoked{Serial: serial, At: c.RevokedAt, Reason: c.RevocationReason})
 	}
 	crl, err := s.store.PublishCRL(ctx, issuer, func(number int64) (store.CRL, error) {
-		der, err := s.ca.CRL(p, big.NewInt(number), entries, now)
+		der, err := s.ca.CRL(p, big.NewInt(number), entries, now, s.crlLifetime)
 		if err != nil {
 			return store.CRL{}, err
 		}
-		return store.CRL{DER: der, ThisUpdate: now.Truncate(time.Second), NextUpdate: now.Truncate(time.Second).Add(ca.CRLLifetime)}, nil
+		next := ca.CRLLifetime
+		if s.crlLifetime > 0 {
+			next = s.crlLifetime
+		}
+		return store.CRL{DER: der, ThisUpdate: now.Truncate(time.Second), NextUpdate: now.Truncate(time.Second).Add(next)}, nil
 	})
 	if err == nil {
 		s.log.Info("CRL published", "issuer", issuer, "number", crl.Number, "entries", len(entries))
 	}
 	return crl, err
+}
+
+// PublishCRLs signs fresh CRLs for every issuing CA: the pipeline's
+// periodic job, so that CRLs are renewed well before their nextUpdate
+// even when nobody fetches them.
+func (s *Service) PublishCRLs(ctx context.Context) error {
+	for _, p := range profiles {
+		if _, err := s.PublishCRL(ctx, p); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // ErrNoCRL means no CA of that name publishes a CRL.
@@ -62,7 +83,7 @@ func (s *Service) CRL(ctx context.Context, name string) ([]byte, error) {
 			continue
 		}
 		crl, err := s.store.LatestCRL(ctx, name)
-		if err == nil && s.now().Sub(crl.ThisUpdate) < crlRefresh {
+		if err == nil && s.now().Sub(crl.ThisUpdate) < s.crlRefresh() {
 			return crl.DER, nil
 		}
 		if err != nil && !errors.Is(err, store.ErrNotFound) {

@@ -54,6 +54,9 @@ type Options struct {
 	Enqueue func(ctx context.Context, orderID int64) error
 	// Audit records events in the tamper-evident log; nil records nothing.
 	Audit Auditor
+	// CRLLifetime is the CRLs' nextUpdate after thisUpdate (default 7
+	// days, at most 10 by BRs 4.9.7).
+	CRLLifetime time.Duration
 	// CrashAt, for crash tests only, names a step of issuance at which
 	// the process exits at once ("reserved", "signed", "completed"), as a
 	// power cut would stop it.
@@ -67,23 +70,24 @@ type Auditor interface {
 
 // Service runs the order lifecycle.
 type Service struct {
-	store     store.Store
-	ca        *ca.Authority
-	now       func() time.Time
-	log       *slog.Logger
-	autoIssue bool
-	logos     LogoFetcher
-	rules     Rules
-	checks    *Checks
-	enqueue   func(ctx context.Context, orderID int64) error
-	ocsp      ocspCache
-	audit     Auditor
-	crashAt   string
+	store       store.Store
+	ca          *ca.Authority
+	now         func() time.Time
+	log         *slog.Logger
+	autoIssue   bool
+	logos       LogoFetcher
+	rules       Rules
+	checks      *Checks
+	enqueue     func(ctx context.Context, orderID int64) error
+	ocsp        ocspCache
+	audit       Auditor
+	crashAt     string
+	crlLifetime time.Duration
 }
 
 // New returns a Service.
 func New(o Options) *Service {
-	return &Service{store: o.Store, ca: o.CA, now: o.Now, log: o.Log, autoIssue: o.AutoIssue, logos: o.Logos, rules: o.Rules, checks: o.Checks, enqueue: o.Enqueue, audit: o.Audit, crashAt: o.CrashAt}
+	return &Service{store: o.Store, ca: o.CA, now: o.Now, log: o.Log, autoIssue: o.AutoIssue, logos: o.Logos, rules: o.Rules, checks: o.Checks, enqueue: o.Enqueue, audit: o.Audit, crashAt: o.CrashAt, crlLifetime: o.CRLLifetime}
 }
 
 var (

@@ -28,7 +28,28 @@ type Validator interface {
 	Validate(ctx context.Context, orderID int64) (done bool, again time.Duration, err error)
 	// WaitingOrders lists the orders that wait for checks.
 	WaitingOrders(ctx context.Context) ([]int64, error)
+	// PublishCRLs signs fresh CRLs for every issuing CA.
+	PublishCRLs(ctx context.Context) error
 }
+
+// PublishCRLsArgs is the periodic job that renews the CRLs.
+type PublishCRLsArgs struct{}
+
+// Kind implements river.JobArgs.
+func (PublishCRLsArgs) Kind() string { return "publish_crls" }
+
+type crlWorker struct {
+	river.WorkerDefaults[PublishCRLsArgs]
+	v Validator
+}
+
+func (w *crlWorker) Work(ctx context.Context, _ *river.Job[PublishCRLsArgs]) error {
+	return w.v.PublishCRLs(ctx)
+}
+
+// CRLInterval is how often the periodic job renews the CRLs: well within
+// the shortest CRL lifetime certd allows.
+const CRLInterval = 12 * time.Hour
 
 // ValidateArgs is the job that checks one order.
 type ValidateArgs struct {
@@ -101,6 +122,7 @@ func New(ctx context.Context, o Options) (*Pipeline, error) {
 	}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &validateWorker{v: o.Validator, log: o.Log})
+	river.AddWorker(workers, &crlWorker{v: o.Validator})
 	client, err := river.NewClient(driver, &river.Config{
 		Queues:            map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: o.Workers}},
 		Workers:           workers,
@@ -108,6 +130,11 @@ func New(ctx context.Context, o Options) (*Pipeline, error) {
 		FetchPollInterval: o.PollInterval,
 		Logger:            o.Log.With("component", "river"),
 		MaxAttempts:       25,
+		// One node (the river leader) renews the CRLs on a schedule; the
+		// CRL numbers come from the database either way.
+		PeriodicJobs: []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(CRLInterval),
+			func() (river.JobArgs, *river.InsertOpts) { return PublishCRLsArgs{}, nil },
+			&river.PeriodicJobOpts{RunOnStart: true})},
 	})
 	if err != nil {
 		return nil, err

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/certd/certd/internal/testutil"
 )
@@ -113,4 +114,25 @@ func TestCRLs(t *testing.T) {
 			t.Fatalf("root over plain HTTP = %d", status)
 		}
 	})
+}
+
+func TestCRLsPublishedOnSchedule(t *testing.T) {
+	e := start(t, envOptions{crlLifetime: 48 * time.Hour})
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		crl, err := e.srv.Data().DB.LatestCRL(t.Context(), "intermediate")
+		if err == nil {
+			if d := crl.NextUpdate.Sub(crl.ThisUpdate); d != 48*time.Hour {
+				t.Fatalf("CRL lifetime %v, want the configured 48h", d)
+			}
+			if _, err := e.srv.Data().DB.LatestCRL(t.Context(), "codesign-intermediate"); err != nil {
+				t.Fatalf("code signing CRL: %v", err)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the pipeline published no CRL at start")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }

@@ -45,6 +45,7 @@ type envOptions struct {
 	caaIdentities     []string
 	dcvHTTPPort       int
 	smtpRelay         string
+	crlLifetime       time.Duration
 }
 
 func start(t *testing.T, opts envOptions) *env {
@@ -72,6 +73,7 @@ func start(t *testing.T, opts envOptions) *env {
 		CAAIdentities:     opts.caaIdentities,
 		DCVHTTPPort:       opts.dcvHTTPPort,
 		SMTPRelay:         opts.smtpRelay,
+		CRLLifetime:       opts.crlLifetime,
 	})
 	if err != nil {
 		cancel()

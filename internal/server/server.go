@@ -115,6 +115,9 @@ type Config struct {
 	PKCS11Module string
 	PKCS11Token  string
 	PKCS11PIN    string
+	// CRLLifetime is the CRLs' nextUpdate after thisUpdate (default 7
+	// days; at most 10, BRs 4.9.7).
+	CRLLifetime time.Duration
 	// KeyPassphrase encrypts new CA keys and decrypts encrypted ones
 	// (from CERTD_KEY_PASSPHRASE or --key-passphrase-file, never a flag).
 	KeyPassphrase []byte
@@ -178,6 +181,9 @@ func (d *Data) Close() error {
 // OpenData opens (creating on first use) the data folder.
 func OpenData(ctx context.Context, cfg Config) (*Data, error) {
 	cfg.defaults()
+	if cfg.CRLLifetime < 0 || cfg.CRLLifetime > 10*24*time.Hour {
+		return nil, fmt.Errorf("--crl-next-update %v: must be at most 10 days (BRs 4.9.7)", cfg.CRLLifetime)
+	}
 	if cfg.Existing {
 		if _, err := os.Stat(filepath.Join(cfg.DataDir, DatabaseFile)); err != nil {
 			return nil, fmt.Errorf("no certd data folder at %s (run certd serve --data %s first, or pass the right --data)", cfg.DataDir, cfg.DataDir)
@@ -253,11 +259,12 @@ func OpenData(ctx context.Context, cfg Config) (*Data, error) {
 		CA:  authority,
 		Orders: order.New(order.Options{
 			Store: db, CA: authority, Now: cfg.Now, Log: cfg.Log, AutoIssue: cfg.Sandbox,
-			Logos:   logo.New(logo.Options{AllowPrivate: cfg.AllowPrivateFetch}),
-			Rules:   orderRules,
-			Checks:  checks,
-			Audit:   auditLog,
-			CrashAt: os.Getenv("CERTD_TEST_CRASH_AT"),
+			Logos:       logo.New(logo.Options{AllowPrivate: cfg.AllowPrivateFetch}),
+			Rules:       orderRules,
+			Checks:      checks,
+			Audit:       auditLog,
+			CrashAt:     os.Getenv("CERTD_TEST_CRASH_AT"),
+			CRLLifetime: cfg.CRLLifetime,
 		}),
 		Accounts: accounts,
 		Audit:    auditLog,
