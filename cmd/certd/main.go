@@ -22,6 +22,7 @@ import (
 
 	"github.com/certd/certd/internal/account"
 	"github.com/certd/certd/internal/audit"
+	"github.com/certd/certd/internal/ca"
 	"github.com/certd/certd/internal/order"
 	"github.com/certd/certd/internal/pipeline"
 	"github.com/certd/certd/internal/server"
@@ -46,7 +47,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(newServe(), newAccount(), newAPIKey(), newOrder(), newDomain(), newOrg(), newAudit())
+	root.AddCommand(newServe(), newAccount(), newAPIKey(), newOrder(), newDomain(), newOrg(), newAudit(), newCA())
 	return root
 }
 
@@ -547,5 +548,51 @@ too). Exits non-zero, naming the first broken line, if the log was altered.`,
 	}
 	verify.Flags().StringVar(&dataDir, "data", server.DefaultDataDir, "data folder")
 	cmd.AddCommand(verify)
+	return cmd
+}
+
+func newCA() *cobra.Command {
+	cmd := &cobra.Command{Use: "ca", Short: "Ceremonies of the CA hierarchy"}
+	var dataDir, rootKey, profile string
+	inter := &cobra.Command{
+		Use:   "new-intermediate --root-key FILE",
+		Short: "Make a new issuing intermediate with the offline root key",
+		Long: `certd signs with its intermediates' keys only; the root key can be kept
+offline (move ca/root.key out of the data folder). This ceremony brings the
+root key in from FILE, makes a new intermediate for the profile (the old
+one's files are kept, renamed .retired-<time>), signs a fresh root CRL, and
+records the event in the audit log. Restart the server to use the new
+intermediate.`,
+		Example: `  certd ca new-intermediate --root-key /media/offline/root.key
+  certd ca new-intermediate --root-key /media/offline/root.key --profile code`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			p := ca.ProfileTLS
+			switch profile {
+			case "tls":
+			case "code":
+				p = ca.ProfileCodeSigning
+			default:
+				return fmt.Errorf("--profile %q: use tls or code", profile)
+			}
+			pass, err := keyPassphrase(os.Getenv("CERTD_KEY_PASSPHRASE_FILE"))
+			if err != nil {
+				return err
+			}
+			c, err := server.NewIntermediate(cmd.Context(), server.Config{DataDir: dataDir, Log: logger(io.Discard), KeyPassphrase: pass,
+				PKCS11PIN: os.Getenv("CERTD_PKCS11_PIN")}, rootKey, p)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "new intermediate %q (serial %s), valid until %s; restart the server to use it\n",
+				c.Subject.CommonName, order.SerialText(c.SerialNumber), c.NotAfter.Format("2006-01-02"))
+			return nil
+		},
+	}
+	inter.Flags().StringVar(&dataDir, "data", server.DefaultDataDir, "data folder")
+	inter.Flags().StringVar(&rootKey, "root-key", "", "the offline root key file (required)")
+	inter.Flags().StringVar(&profile, "profile", "tls", "tls or code")
+	_ = inter.MarkFlagRequired("root-key")
+	cmd.AddCommand(inter)
 	return cmd
 }

@@ -760,3 +760,46 @@ func TestServeWithHSM(t *testing.T) {
 		t.Fatalf("served with a wrong PIN: %v %s", err, out)
 	}
 }
+
+func TestOfflineRootCeremony(t *testing.T) {
+	data := t.TempDir()
+	d := serve(t, data, "--http", "--sandbox")
+	if err := d.stop(t); err != nil {
+		t.Fatal(err)
+	}
+	offline := filepath.Join(t.TempDir(), "root.key")
+	if err := os.Rename(filepath.Join(data, "ca", "root.key"), offline); err != nil {
+		t.Fatal(err)
+	}
+	old, _ := os.ReadFile(filepath.Join(data, "ca", "intermediate.crt"))
+	d = serve(t, data, "--http", "--sandbox") // runs without the root key
+	if err := d.stop(t); err != nil {
+		t.Fatal(err)
+	}
+	out, err := run(t, "ca", "new-intermediate", "--data", data, "--root-key", offline)
+	if err != nil || !strings.Contains(out, "new intermediate") {
+		t.Fatalf("ceremony: %v %s", err, out)
+	}
+	d = serve(t, data, "--http", "--sandbox")
+	creds := bootstrapCreds(t, data)
+	c := client.New(d.url, creds.AccountID, creds.APIKey)
+	id, err := c.OrderSSL(context.Background(), sampleOrder(testutil.CSR(t, testutil.Key(t, "p256"), "www.example.com")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := c.Certificate(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cert.Certs.Intermediate == string(old) {
+		t.Fatal("still issued by the old intermediate")
+	}
+	testutil.OpenSSLVerify(t, cert.Certs.Certificate, cert.Certs.Intermediate, cert.Certs.Root)
+	if out, err := run(t, "audit", "verify", "--data", data); err != nil {
+		t.Fatalf("audit: %v %s", err, out)
+	}
+	log, _ := os.ReadFile(filepath.Join(data, "audit.log"))
+	if !strings.Contains(string(log), "ca.new_intermediate") {
+		t.Fatal("the ceremony is not in the audit log")
+	}
+}

@@ -386,3 +386,62 @@ func TestEncryptedKeys(t *testing.T) {
 		}
 	}
 }
+
+// TestOfflineRoot runs the CA without its root key, then brings the key
+// in for a ceremony that makes a new intermediate.
+func TestOfflineRoot(t *testing.T) {
+	a, dir := openCA(t, ca.KeyECDSAP256, 0)
+	offline := filepath.Join(t.TempDir(), "root.key")
+	if err := os.Rename(filepath.Join(dir, ca.RootKeyFile), offline); err != nil {
+		t.Fatal(err)
+	}
+	opts := ca.Options{Dir: dir, PublicURL: "https://ca.test", PKIURL: "http://ca.test", Now: issueTime.Add(24 * time.Hour)}
+	b, created, err := ca.Open(opts)
+	if err != nil || created {
+		t.Fatalf("Open without the root key: %v", err)
+	}
+	if _, err := b.Prepare(ca.Request{PublicKey: testutil.Key(t, "p256").Public(), CommonName: "www.example.com", DNSNames: []string{"www.example.com"},
+		Organization: "Org", Locality: "Tampa", Province: "FL", Country: "us", Now: issueTime}); err != nil {
+		t.Fatalf("issuing without the root key: %v", err)
+	}
+	if _, err := ca.NewIntermediate(opts, filepath.Join(t.TempDir(), "missing.key"), ca.ProfileTLS); err == nil {
+		t.Fatal("ceremony without the root key succeeded")
+	}
+	other := filepath.Join(t.TempDir(), "other.key")
+	otherCA, otherDir := openCA(t, ca.KeyECDSAP256, 0)
+	_ = otherCA
+	data, _ := os.ReadFile(filepath.Join(otherDir, ca.RootKeyFile))
+	_ = os.WriteFile(other, data, 0o600)
+	if _, err := ca.NewIntermediate(opts, other, ca.ProfileTLS); err == nil {
+		t.Fatal("ceremony with another CA's root key succeeded")
+	}
+	inter, err := ca.NewIntermediate(opts, offline, ca.ProfileTLS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Equal(inter.Raw, a.Intermediate().Raw) {
+		t.Fatal("the intermediate did not change")
+	}
+	c, _, err := ca.Open(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(c.Intermediate().Raw, inter.Raw) || c.Intermediate().CheckSignatureFrom(c.Root()) != nil {
+		t.Fatal("the new intermediate is not in use or not signed by the root")
+	}
+	if lints, err := c.LintCA(inter.Raw, ca.ProfileTLS); err != nil || len(lints) != 0 {
+		t.Fatalf("new intermediate lints: %v %v", lints, err)
+	}
+	crl, err := c.RootCRL()
+	if err != nil {
+		t.Fatal(err)
+	}
+	parsed, err := x509.ParseRevocationList(crl)
+	if err != nil || parsed.Number.Int64() != 2 || parsed.CheckSignatureFrom(c.Root()) != nil {
+		t.Fatalf("root CRL after the ceremony: %v %v", parsed, err)
+	}
+	matches, _ := filepath.Glob(filepath.Join(dir, ca.IntermediateCertFile+".retired-*"))
+	if len(matches) != 1 {
+		t.Fatalf("retired intermediate files: %v", matches)
+	}
+}

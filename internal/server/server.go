@@ -9,8 +9,10 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
 	"errors"
@@ -642,4 +644,35 @@ func plainOnlyPKI(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// NewIntermediate is the ceremony command's work: with the data folder's
+// recorded settings, it makes a new intermediate for the profile from the
+// offline root key at rootKeyPath, and records it in the audit log.
+func NewIntermediate(ctx context.Context, cfg Config, rootKeyPath string, p ca.Profile) (*x509.Certificate, error) {
+	cfg.defaults()
+	cfg.Existing = true
+	d, err := OpenData(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	defer d.Close()
+	if err := syncSettings(ctx, d.DB, &cfg); err != nil {
+		return nil, err
+	}
+	opts := ca.Options{Dir: filepath.Join(cfg.DataDir, CADir), PublicURL: cfg.PublicURL, PKIURL: cfg.PKIURL,
+		Now: cfg.Now(), Passphrase: cfg.KeyPassphrase}
+	if d.hsm != nil {
+		opts.Keys = d.hsm
+	}
+	inter, err := ca.NewIntermediate(opts, rootKeyPath, p)
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(inter.Raw)
+	if err := d.Audit.Append(ctx, "ca.new_intermediate", map[string]any{"subject": inter.Subject.CommonName,
+		"serial": order.SerialText(inter.SerialNumber), "cert_sha256": hex.EncodeToString(sum[:])}); err != nil {
+		return inter, err
+	}
+	return inter, nil
 }
