@@ -47,7 +47,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(newServe(), newAccount(), newAPIKey(), newOrder(), newDomain(), newOrg(), newAudit(), newCA())
+	root.AddCommand(newServe(), newAccount(), newAPIKey(), newOrder(), newDomain(), newOrg(), newAudit(), newCA(), newInit())
 	return root
 }
 
@@ -594,5 +594,57 @@ intermediate.`,
 	inter.Flags().StringVar(&profile, "profile", "tls", "tls or code")
 	_ = inter.MarkFlagRequired("root-key")
 	cmd.AddCommand(inter)
+	return cmd
+}
+
+func newInit() *cobra.Command {
+	var cfg server.Config
+	var passFile, pinFile string
+	cmd := &cobra.Command{
+		Use:   "init",
+		Short: "Create the data folder and the CA hierarchy without serving",
+		Long: `Create what certd serve creates on its first start (the database, the root and
+intermediate CAs, keys in files or, with --pkcs11-module, inside the HSM
+token) without starting the server: for a key ceremony before the first
+start, or to move the root key offline at once.`,
+		Example: `  certd init --data /var/lib/certd
+  CERTD_PKCS11_PIN=1234 certd init --pkcs11-module /usr/lib/softhsm/libsofthsm2.so --pkcs11-token certd`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			var err error
+			if cfg.KeyPassphrase, err = keyPassphrase(passFile); err != nil {
+				return err
+			}
+			if cfg.PKCS11PIN, err = secret(pinFile, "CERTD_PKCS11_PIN"); err != nil {
+				return err
+			}
+			cfg.Log = logger(io.Discard)
+			cfg.Sandbox = true // no network checks are set up for a one-off
+			// The intermediates name where the root and its CRL are
+			// served: serve's defaults unless told otherwise.
+			if cfg.PublicURL == "" {
+				cfg.PublicURL = "https://" + server.DefaultListenAddr
+			}
+			if cfg.PKIURL == "" {
+				cfg.PKIURL = "http://" + server.DefaultListenAddr
+			}
+			d, err := server.OpenData(cmd.Context(), cfg)
+			if err != nil {
+				return err
+			}
+			defer d.Close()
+			fmt.Fprintf(cmd.OutOrStdout(), "CA ready in %s: root %q\n", cfg.DataDir, d.CA.Root().Subject.CommonName)
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&cfg.DataDir, "data", server.DefaultDataDir, "data folder")
+	f.StringVar(&cfg.CAKeyType, "ca-key-type", "ecdsa", "key type: ecdsa (P-256), rsa (3072 bits) or rsa4096")
+	f.StringVar(&cfg.PublicURL, "public-url", "", "base URL of the API (default https://"+server.DefaultListenAddr+")")
+	f.StringVar(&cfg.PKIURL, "pki-url", "", "plain-HTTP base URL the intermediates name for the root and its CRL (default http://"+server.DefaultListenAddr+")")
+	f.StringVar(&cfg.PKCS11Module, "pkcs11-module", "", "PKCS#11 module of the HSM to create the keys in")
+	f.StringVar(&cfg.PKCS11Token, "pkcs11-token", "", "label of the HSM token")
+	f.StringVar(&pinFile, "pkcs11-pin-file", "", "file holding the token's user PIN (or set CERTD_PKCS11_PIN)")
+	f.StringVar(&passFile, "key-passphrase-file", "", "file holding a passphrase to encrypt the key files (or set CERTD_KEY_PASSPHRASE)")
 	return cmd
 }

@@ -731,6 +731,10 @@ func TestServeWithHSM(t *testing.T) {
 	testutil.SoftHSM(t, "certd", "4321")
 	data := t.TempDir()
 	t.Setenv("CERTD_PKCS11_PIN", "4321")
+	// The key ceremony: create the hierarchy in the token before serving.
+	if out, err := run(t, "init", "--data", data, "--pkcs11-module", testutil.SoftHSMModule, "--pkcs11-token", "certd"); err != nil || !strings.Contains(out, "CA ready") {
+		t.Fatalf("init: %v %s", err, out)
+	}
 	d := serve(t, data, "--http", "--sandbox", "--pkcs11-module", testutil.SoftHSMModule, "--pkcs11-token", "certd")
 	if _, err := os.Stat(filepath.Join(data, "ca", "intermediate.key")); err == nil {
 		t.Fatal("a key file was written with the keys in the HSM")

@@ -93,6 +93,14 @@ func (s *Service) OCSP(ctx context.Context, reqDER []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Check what was signed the way a relying party would (RFC 6960
+	// 3.2): it parses, its signature verifies under the issuer, and it
+	// speaks of the serial asked about with the status decided.
+	issuer := s.ca.IssuerOf(profile)
+	check, err := ocsp.ParseResponse(der, issuer)
+	if err != nil || check.SerialNumber.Cmp(req.SerialNumber) != 0 || check.Status != st.Status || !check.NextUpdate.After(check.ThisUpdate) {
+		return nil, fmt.Errorf("ocsp: the signed response does not check: %v", err)
+	}
 	s.ocsp.put(key, der, now.Add(ocspCacheTTL))
 	return der, nil
 }
