@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -263,5 +264,38 @@ func TestProductName(t *testing.T) {
 				t.Fatalf("ProductName = %q", got)
 			}
 		})
+	}
+}
+
+// TestLintRefusalIsRecorded issues under a CA whose profile makes
+// certificates fail the lints (AIA over https, which the BRs forbid): the
+// CA signs nothing, and the order says why.
+func TestLintRefusalIsRecorded(t *testing.T) {
+	dir := t.TempDir()
+	now := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
+	db, err := sqlite.Open(context.Background(), filepath.Join(dir, "certd.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	authority, _, err := ca.Open(ca.Options{Dir: filepath.Join(dir, "ca"), PublicURL: "https://ca.test", PKIURL: "https://ca.test", Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _ := db.CreateAccount(context.Background(), "t", now)
+	svc := order.New(order.Options{Store: db, CA: authority, Now: func() time.Time { return now }, Log: discard(), AutoIssue: true})
+	o, err := svc.CreateSSL(context.Background(), a.ID, sslRequest(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := db.GetOrder(context.Background(), o.ID)
+	if got.Status != store.StatusPendingIssuance || !strings.Contains(got.Holds[order.LintHold], "e_aia_ca_issuers_must_have_http_only") {
+		t.Fatalf("order after a lint refusal = %q %v", got.Status, got.Holds)
+	}
+	if issued, _ := db.SerialsInState(context.Background(), store.CertIssued); len(issued) != 0 {
+		t.Fatalf("the CA signed %v", issued)
+	}
+	if reserved, _ := db.SerialsInState(context.Background(), store.CertReserved); len(reserved) != 0 {
+		t.Fatalf("a serial was reserved for a refused certificate: %v", reserved)
 	}
 }

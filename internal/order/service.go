@@ -529,14 +529,40 @@ func (s *Service) issue(ctx context.Context, o *store.Order) error {
 		o.ValidFrom, o.ValidTill = validFrom, validTill
 		o.CertNotBefore, o.CertNotAfter = prepared.NotBefore, prepared.NotAfter
 		o.Pending = nil
+		o.Holds = nil
 		o.UpdatedAt = now
 		return s.store.CompleteIssuance(ctx, serial, der, now, o)
 	})
+	var lintErr *ca.LintError
+	if errors.As(err, &lintErr) {
+		s.holdForLint(ctx, o.ID, lintErr)
+	}
 	if err != nil {
 		return err
 	}
 	s.log.Info("certificate issued", "order_id", o.ID, "serial", o.CertSerial)
 	return nil
+}
+
+// LintHold is the key of Order.Holds under which a lint refusal is kept.
+const LintHold = ""
+
+// holdForLint records on the order that the CA refused to sign its
+// certificate, naming the lints, so the subscriber and the operator see
+// why it waits (the CA's profile or the order must change).
+func (s *Service) holdForLint(ctx context.Context, id int64, lintErr *ca.LintError) {
+	s.log.Error("certificate refused by lints", "order_id", id, "lints", strings.Join(lintErr.Lints, ","))
+	o, err := s.store.GetOrder(ctx, id)
+	if err != nil {
+		return
+	}
+	if o.Holds == nil {
+		o.Holds = map[string]string{}
+	}
+	o.Holds[LintHold] = "the CA refused to sign the certificate, which fails the lints " + strings.Join(lintErr.Lints, ", ")
+	if err := s.store.UpdateOrder(ctx, &o); err != nil {
+		s.log.Error("recording a lint refusal", "order_id", id, "err", err)
+	}
 }
 
 // signRecorded is the crash-safe issuance sequence of DESIGN.md: prepare

@@ -1,6 +1,8 @@
 package order
 
 import (
+	"github.com/certd/certd/internal/ca"
+
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -280,6 +282,9 @@ func (s *Service) Validate(ctx context.Context, id int64) (done bool, again time
 		return false, backoff(age), nil
 	}
 	holds := map[string]string{}
+	if h, ok := o.Holds[LintHold]; ok {
+		holds[LintHold] = h // kept until an issuance succeeds
+	}
 	for _, n := range pendingNames(o) {
 		err := s.checks.CAA.Check(ctx, validation.CAARequest{Name: n, AccountURI: s.checks.AccountURI(o.AccountID), Method: o.DCVMethod})
 		switch {
@@ -296,7 +301,7 @@ func (s *Service) Validate(ctx context.Context, id int64) (done bool, again time
 			return false, 0, err
 		}
 	}
-	if len(holds) > 0 {
+	if len(holds) > 1 || len(holds) == 1 && holds[LintHold] == "" {
 		return false, backoff(age), nil
 	}
 	if hold, err := s.orgHold(ctx, o); err != nil {
@@ -305,6 +310,12 @@ func (s *Service) Validate(ctx context.Context, id int64) (done bool, again time
 		return false, backoff(age), nil
 	}
 	if err := s.issue(ctx, &o); err != nil {
+		var lintErr *ca.LintError
+		if errors.As(err, &lintErr) {
+			// Retrying cannot help: the order waits, with the reason on
+			// record, until the operator acts.
+			return true, 0, nil
+		}
 		return false, 0, err
 	}
 	return true, 0, nil

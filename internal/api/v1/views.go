@@ -121,6 +121,8 @@ type orderView struct {
 	// Organization is certd's extension: where the validation of the
 	// organization the certificate names stands.
 	Organization *orgView `json:"organization,omitempty" xml:"organization,omitempty"`
+	// Hold is certd's extension: why the CA refused to sign (lints).
+	Hold string `json:"hold,omitempty" xml:"hold,omitempty"`
 }
 
 type orgView struct {
@@ -174,6 +176,7 @@ func newOrderView(o store.Order) orderView {
 	if o.Status == store.StatusIssued {
 		v.Receipt = &receipt{OrderTotal: "0.00"}
 	}
+	v.Hold = o.Holds[order.LintHold]
 	return v
 }
 
