@@ -83,7 +83,7 @@ func secret(file, env string) (string, error) {
 
 func newServe() *cobra.Command {
 	var cfg server.Config
-	var passFile, pinFile string
+	var passFile, pinFile, logFormat string
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the certificate authority and its API",
@@ -99,6 +99,13 @@ bootstrap-account.json. Later starts reuse all of it.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg.Log = logger(cmd.ErrOrStderr())
+			switch logFormat {
+			case "text":
+			case "json":
+				cfg.Log = slog.New(slog.NewJSONHandler(cmd.ErrOrStderr(), nil))
+			default:
+				return fmt.Errorf("--log-format %q: use text or json", logFormat)
+			}
 			cfg.Out = cmd.OutOrStdout()
 			pass, err := keyPassphrase(passFile)
 			if err != nil {
@@ -117,6 +124,8 @@ bootstrap-account.json. Later starts reuse all of it.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&cfg.DataDir, "data", server.DefaultDataDir, "data folder (created if missing)")
+	f.StringVar(&logFormat, "log-format", "text", "log format on standard error: text or json")
+	f.StringVar(&cfg.NodeID, "node-id", "", "this node's name in logs and metrics (default: the host name)")
 	f.DurationVar(&cfg.CRLLifetime, "crl-next-update", 7*24*time.Hour, "how long a CRL is valid (its nextUpdate); at most 240h")
 	f.StringVar(&cfg.PKCS11Module, "pkcs11-module", "", "PKCS#11 module (.so) of the HSM that holds the CA keys (default: key files)")
 	f.StringVar(&cfg.PKCS11Token, "pkcs11-token", "", "label of the HSM token that holds the CA keys")

@@ -9,8 +9,10 @@ package ca
 
 import (
 	"crypto"
+	"crypto/ecdsa"
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/sha256"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
@@ -338,6 +340,30 @@ func (a *Authority) Root() *x509.Certificate { return a.root }
 
 // Intermediate returns the TLS issuing intermediate certificate.
 func (a *Authority) Intermediate() *x509.Certificate { return a.tls.cert }
+
+// CheckKeys signs a test digest with each issuing CA's key and verifies
+// it: the readiness check that the signing keys (files or HSM) work.
+func (a *Authority) CheckKeys() error {
+	digest := sha256.Sum256([]byte("certd readiness"))
+	for _, iss := range []*issuer{a.tls, a.code} {
+		opts := crypto.SignerOpts(crypto.SHA256)
+		sig, err := iss.signer.Sign(rand.Reader, digest[:], opts)
+		if err != nil {
+			return fmt.Errorf("%s key: %w", iss.name, err)
+		}
+		switch pub := iss.cert.PublicKey.(type) {
+		case *ecdsa.PublicKey:
+			if !ecdsa.VerifyASN1(pub, digest[:], sig) {
+				return fmt.Errorf("%s key: signature does not verify", iss.name)
+			}
+		case *rsa.PublicKey:
+			if err := rsa.VerifyPKCS1v15(pub, crypto.SHA256, digest[:], sig); err != nil {
+				return fmt.Errorf("%s key: %w", iss.name, err)
+			}
+		}
+	}
+	return nil
+}
 
 // PublicKeys returns the public keys of the root and the intermediates,
 // which no subscriber may present.

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/certd/certd/internal/ca"
+	"github.com/certd/certd/internal/metrics"
 	"github.com/certd/certd/internal/policy"
 	"github.com/certd/certd/internal/problem"
 	"github.com/certd/certd/internal/store"
@@ -54,6 +55,9 @@ type Options struct {
 	Enqueue func(ctx context.Context, orderID int64) error
 	// Audit records events in the tamper-evident log; nil records nothing.
 	Audit Auditor
+	// Metrics records issuance, lint refusals, orders and validations;
+	// nil records nothing.
+	Metrics *metrics.Metrics
 	// CRLLifetime is the CRLs' nextUpdate after thisUpdate (default 7
 	// days, at most 10 by BRs 4.9.7).
 	CRLLifetime time.Duration
@@ -83,11 +87,12 @@ type Service struct {
 	audit       Auditor
 	crashAt     string
 	crlLifetime time.Duration
+	metrics     *metrics.Metrics
 }
 
 // New returns a Service.
 func New(o Options) *Service {
-	return &Service{store: o.Store, ca: o.CA, now: o.Now, log: o.Log, autoIssue: o.AutoIssue, logos: o.Logos, rules: o.Rules, checks: o.Checks, enqueue: o.Enqueue, audit: o.Audit, crashAt: o.CrashAt, crlLifetime: o.CRLLifetime}
+	return &Service{store: o.Store, ca: o.CA, now: o.Now, log: o.Log, autoIssue: o.AutoIssue, logos: o.Logos, rules: o.Rules, checks: o.Checks, enqueue: o.Enqueue, audit: o.Audit, crashAt: o.CrashAt, crlLifetime: o.CRLLifetime, metrics: o.Metrics}
 }
 
 var (
@@ -164,6 +169,7 @@ func (s *Service) dcvMethod(m string) string {
 // issuance leaves the order pending: it is logged, not returned, because
 // the order itself was created and the client must learn its id.
 func (s *Service) created(ctx context.Context, o *store.Order) {
+	s.metrics.OrderCreated(o.Product)
 	s.log.Info("order created", "order_id", o.ID, "account_id", o.AccountID, "product", o.Product, "names", len(o.SANs))
 	if s.autoIssue && o.CSR != "" {
 		if err := s.issue(ctx, o); err != nil {
@@ -463,6 +469,7 @@ func (s *Service) Approve(ctx context.Context, id int64) (store.Order, error) {
 
 // issue signs the order's pending certificate and makes it current.
 func (s *Service) issue(ctx context.Context, o *store.Order) error {
+	started := time.Now()
 	csrPEM, names, serverType := o.CSR, o.SANs, o.ServerType
 	if o.Pending != nil && o.Status == store.StatusIssued {
 		csrPEM, names, serverType = o.Pending.CSR, o.Pending.SANs, o.Pending.ServerType
@@ -535,11 +542,13 @@ func (s *Service) issue(ctx context.Context, o *store.Order) error {
 	})
 	var lintErr *ca.LintError
 	if errors.As(err, &lintErr) {
+		s.metrics.LintRefused()
 		s.holdForLint(ctx, o.ID, lintErr)
 	}
 	if err != nil {
 		return err
 	}
+	s.metrics.Issued(s.ca.IssuerName(req.Profile), time.Since(started))
 	s.log.Info("certificate issued", "order_id", o.ID, "serial", o.CertSerial)
 	return nil
 }

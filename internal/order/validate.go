@@ -341,10 +341,13 @@ func (s *Service) checkDomain(ctx context.Context, a *store.Authorization) error
 		switch {
 		case err == nil:
 			a.Status, a.LastError, a.ValidatedAt = store.AuthzValid, "", now
+			s.metrics.Validation(a.Method, "valid")
 		case validation.IsFailure(err):
 			a.LastError = err.Error()
+			s.metrics.Validation(a.Method, "failed")
 		default:
 			a.LastError = "lookup failed, will retry: " + err.Error()
+			s.metrics.Validation(a.Method, "error")
 		}
 	}
 	a.CheckedAt = now

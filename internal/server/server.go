@@ -34,6 +34,7 @@ import (
 	"github.com/certd/certd/internal/audit"
 	"github.com/certd/certd/internal/ca"
 	"github.com/certd/certd/internal/logo"
+	"github.com/certd/certd/internal/metrics"
 	"github.com/certd/certd/internal/order"
 	"github.com/certd/certd/internal/pipeline"
 	"github.com/certd/certd/internal/policy"
@@ -42,6 +43,9 @@ import (
 	"github.com/certd/certd/internal/validation"
 	"github.com/certd/certd/internal/web"
 	"github.com/miekg/dns"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 // Files and folders inside the data folder.
@@ -120,6 +124,11 @@ type Config struct {
 	// CRLLifetime is the CRLs' nextUpdate after thisUpdate (default 7
 	// days; at most 10, BRs 4.9.7).
 	CRLLifetime time.Duration
+	// NodeID names this node in logs and metrics (default: the host name).
+	NodeID string
+	// Registry receives the Prometheus metrics, served at /metrics; serve
+	// makes one when it is nil.
+	Registry *prometheus.Registry
 	// KeyPassphrase encrypts new CA keys and decrypts encrypted ones
 	// (from CERTD_KEY_PASSPHRASE or --key-passphrase-file, never a flag).
 	KeyPassphrase []byte
@@ -157,6 +166,9 @@ func (c *Config) defaults() {
 	if c.Out == nil {
 		c.Out = io.Discard
 	}
+	if c.NodeID == "" {
+		c.NodeID, _ = os.Hostname()
+	}
 }
 
 // Data is an opened data folder: the database, the CA and the services
@@ -168,6 +180,7 @@ type Data struct {
 	Orders   *order.Service
 	Accounts *account.Service
 	Audit    *audit.Log
+	Metrics  *metrics.Metrics
 	hsm      *ca.PKCS11Keys
 }
 
@@ -243,6 +256,10 @@ func OpenData(ctx context.Context, cfg Config) (*Data, error) {
 		closeAll()
 		return nil, err
 	}
+	var m *metrics.Metrics
+	if cfg.Registry != nil {
+		m = metrics.New(cfg.Registry, cfg.NodeID)
+	}
 	auditLog := audit.Open(filepath.Join(cfg.DataDir, AuditFile), cfg.Now, func(ctx context.Context, seq int64, hash string) error {
 		return db.PutSetting(ctx, SettingAuditHead, fmt.Sprintf("%d:%s", seq, hash))
 	})
@@ -267,10 +284,12 @@ func OpenData(ctx context.Context, cfg Config) (*Data, error) {
 			Audit:       auditLog,
 			CrashAt:     os.Getenv("CERTD_TEST_CRASH_AT"),
 			CRLLifetime: cfg.CRLLifetime,
+			Metrics:     m,
 		}),
 		Accounts: accounts,
 		Audit:    auditLog,
 		hsm:      hsm,
+		Metrics:  m,
 	}, nil
 }
 
@@ -403,6 +422,11 @@ type Server struct {
 // needs to Config.Out.
 func Open(ctx context.Context, cfg Config) (*Server, error) {
 	cfg.defaults()
+	if cfg.Registry == nil {
+		cfg.Registry = prometheus.NewRegistry()
+		cfg.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	}
+	cfg.Log = cfg.Log.With("node", cfg.NodeID)
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return nil, err
@@ -475,6 +499,7 @@ func (s *Server) setup(ctx context.Context) error {
 		Log:      s.cfg.Log,
 		CRL:      s.data.Orders.CRL,
 		OCSP:     s.data.Orders.OCSP,
+		Metrics:  s.data.Metrics,
 		Files: map[string]v1.File{
 			"/ca/intermediate.crt":          {ContentType: "application/pkix-cert", Body: s.data.CA.Intermediate().Raw},
 			"/ca/" + ca.CodeSigningCertFile: {ContentType: "application/pkix-cert", Body: s.data.CA.IssuerOf(ca.ProfileCodeSigning).Raw},
@@ -483,6 +508,13 @@ func (s *Server) setup(ctx context.Context) error {
 	})
 	mux := http.NewServeMux()
 	mux.Handle(web.ConfirmPath, web.New(s.data.Orders, s.cfg.Log))
+	mux.Handle("/metrics", promhttp.HandlerFor(s.cfg.Registry, promhttp.HandlerOpts{}))
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"status":"ok","node":` + strconv.Quote(s.cfg.NodeID) + `}`))
+	})
+	mux.HandleFunc("/readyz", s.ready)
+	s.registerGauges()
 	mux.Handle("/", handler)
 	var root http.Handler = mux
 	if !s.cfg.HTTP {
@@ -675,4 +707,50 @@ func NewIntermediate(ctx context.Context, cfg Config, rootKeyPath string, p ca.P
 		return inter, err
 	}
 	return inter, nil
+}
+
+// ready is /readyz: ready only when the database answers and the signing
+// keys sign.
+func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+	defer cancel()
+	var problems []string
+	if err := s.data.DB.Ping(ctx); err != nil {
+		problems = append(problems, "database: "+err.Error())
+	}
+	if err := s.data.CA.CheckKeys(); err != nil {
+		problems = append(problems, "signing keys: "+err.Error())
+	}
+	if len(problems) > 0 {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		b, _ := json.Marshal(map[string]any{"status": "unavailable", "node": s.cfg.NodeID, "problems": problems})
+		_, _ = w.Write(b)
+		return
+	}
+	_, _ = w.Write([]byte(`{"status":"ready","node":` + strconv.Quote(s.cfg.NodeID) + `}`))
+}
+
+// registerGauges adds the gauges read from the database at each scrape:
+// orders by status, and the orders waiting for validation (the queue's
+// depth).
+func (s *Server) registerGauges() {
+	for _, st := range []string{store.StatusPendingIssuance, store.StatusIssued, store.StatusRevoked, store.StatusExpired} {
+		st := st
+		metrics.Gauge(prometheus.WrapRegistererWith(prometheus.Labels{"status": st}, s.cfg.Registry), s.cfg.NodeID,
+			"certd_orders", "Orders by status.", func() float64 {
+				counts, err := s.data.DB.CountOrdersByStatus(context.Background())
+				if err != nil {
+					return -1
+				}
+				return float64(counts[st])
+			})
+	}
+	metrics.Gauge(s.cfg.Registry, s.cfg.NodeID, "certd_validation_queue_depth", "Orders waiting for domain or organization validation.", func() float64 {
+		ids, err := s.data.DB.WaitingOrders(context.Background())
+		if err != nil {
+			return -1
+		}
+		return float64(len(ids))
+	})
 }

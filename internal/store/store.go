@@ -418,6 +418,14 @@ type Settings interface {
 	PutSetting(ctx context.Context, key, value string) error
 }
 
+// Health reports on the store for readiness checks and metrics.
+type Health interface {
+	// Ping checks that the database answers.
+	Ping(ctx context.Context) error
+	// CountOrdersByStatus counts orders in each status.
+	CountOrdersByStatus(ctx context.Context) (map[string]int64, error)
+}
+
 // Store is everything certd keeps.
 type Store interface {
 	Accounts
@@ -426,6 +434,7 @@ type Store interface {
 	Authorizations
 	Organizations
 	CRLs
+	Health
 	Certificates
 	Settings
 	Close() error

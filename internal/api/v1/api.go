@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/certd/certd/internal/account"
+	"github.com/certd/certd/internal/metrics"
 	"github.com/certd/certd/internal/order"
 	"github.com/certd/certd/internal/problem"
 )
@@ -46,6 +47,8 @@ type Options struct {
 	CRL func(ctx context.Context, name string) ([]byte, error)
 	// OCSP answers a DER OCSP request at /ocsp.
 	OCSP func(ctx context.Context, req []byte) ([]byte, error)
+	// Metrics counts requests; nil counts nothing.
+	Metrics *metrics.Metrics
 }
 
 // File is a static download.
@@ -62,12 +65,13 @@ type Handler struct {
 	files    map[string]File
 	crl      func(ctx context.Context, name string) ([]byte, error)
 	ocsp     func(ctx context.Context, req []byte) ([]byte, error)
+	metrics  *metrics.Metrics
 	routes   []route
 }
 
 // New returns the v1 API handler.
 func New(o Options) *Handler {
-	h := &Handler{orders: o.Orders, accounts: o.Accounts, log: o.Log, files: o.Files, crl: o.CRL, ocsp: o.OCSP}
+	h := &Handler{orders: o.Orders, accounts: o.Accounts, log: o.Log, files: o.Files, crl: o.CRL, ocsp: o.OCSP, metrics: o.Metrics}
 	h.routes = []route{
 		{path: []string{"order", "ssl"}, methods: map[string]endpoint{"POST": {h.createSSL, account.Request}}},
 		{path: []string{"order", "code"}, methods: map[string]endpoint{"POST": {h.createCode, account.Request}}},
@@ -162,6 +166,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		h.log.Info("request", "request_id", rid, "method", r.Method, "path", r.URL.Path, "status", sw.status, "duration_ms", float64(time.Since(start).Microseconds())/1000)
+		h.metrics.Request(h.endpointOf(r.URL.Path), r.Method, sw.status)
 	}()
 	format = h.serve(sw, r)
 }
@@ -284,6 +289,21 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) Format {
 	}
 	h.write(w, r, method, format, res)
 	return format
+}
+
+// endpointOf names a path's route for metrics (bounded label values:
+// patterns, not ids).
+func (h *Handler) endpointOf(path string) string {
+	path = strings.TrimPrefix(path, Prefix)
+	if rt, _, ok := h.match(path); ok {
+		return "/" + strings.Join(rt.path, "/")
+	}
+	for _, p := range []string{"/ca/", "/crl/", "/ocsp"} {
+		if strings.HasPrefix(path, p) {
+			return p
+		}
+	}
+	return "other"
 }
 
 // match finds the route for path. id is the numeric {id} segment, -1 when

@@ -282,3 +282,30 @@ func (db *DB) WaitingOrders(ctx context.Context) ([]int64, error) {
 	}
 	return ids, rows.Err()
 }
+
+// Ping implements store.Health.
+func (db *DB) Ping(ctx context.Context) error {
+	if err := db.r.PingContext(ctx); err != nil {
+		return err
+	}
+	return db.w.PingContext(ctx)
+}
+
+// CountOrdersByStatus implements store.Health.
+func (db *DB) CountOrdersByStatus(ctx context.Context) (map[string]int64, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT status, count(*) FROM orders GROUP BY status`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]int64{}
+	for rows.Next() {
+		var st string
+		var n int64
+		if err := rows.Scan(&st, &n); err != nil {
+			return nil, err
+		}
+		out[st] = n
+	}
+	return out, rows.Err()
+}
