@@ -83,7 +83,7 @@ func secret(file, env string) (string, error) {
 
 func newServe() *cobra.Command {
 	var cfg server.Config
-	var passFile, pinFile, logFormat string
+	var passFile, pinFile, logFormat, configFile string
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the certificate authority and its API",
@@ -98,6 +98,9 @@ bootstrap-account.json. Later starts reuse all of it.`,
   certd serve --data /var/lib/certd --public-url https://ca.example.internal`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := applySettings(cmd, configFile); err != nil {
+				return err
+			}
 			cfg.Log = logger(cmd.ErrOrStderr())
 			switch logFormat {
 			case "text":
@@ -124,6 +127,7 @@ bootstrap-account.json. Later starts reuse all of it.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&cfg.DataDir, "data", server.DefaultDataDir, "data folder (created if missing)")
+	f.StringVar(&configFile, "config", os.Getenv("CERTD_CONFIG"), "TOML file of settings, keyed by flag name (or CERTD_CONFIG); flags, then CERTD_* variables, then the file")
 	f.StringVar(&logFormat, "log-format", "text", "log format on standard error: text or json")
 	f.StringVar(&cfg.NodeID, "node-id", "", "this node's name in logs and metrics (default: the host name)")
 	f.DurationVar(&cfg.CRLLifetime, "crl-next-update", 7*24*time.Hour, "how long a CRL is valid (its nextUpdate); at most 240h")

@@ -807,3 +807,74 @@ func TestOfflineRootCeremony(t *testing.T) {
 		t.Fatal("the ceremony is not in the audit log")
 	}
 }
+
+func TestConfigFileAndEnvironment(t *testing.T) {
+	data := t.TempDir()
+	conf := filepath.Join(t.TempDir(), "certd.toml")
+	write := func(s string) {
+		t.Helper()
+		if err := os.WriteFile(conf, []byte(s), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(`data = "` + data + `"
+http = true
+sandbox = true
+node-id = "from-file"
+caa-identity = ["a.example", "b.example"]
+log-format = "json"
+`)
+	cmd := exec.Command(binary, "serve", "--config", conf, "--listen", "127.0.0.1:0", "--dns-resolver", "127.0.0.1:1")
+	cmd.Env = append(os.Environ(), "CERTD_NODE_ID=from-env")
+	var stderr syncBuffer
+	cmd.Stderr = &stderr
+	stdout, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(stdout)
+	url := ""
+	for sc.Scan() {
+		if m := listening.FindStringSubmatch(sc.Text()); m != nil {
+			url = m[1]
+			break
+		}
+	}
+	go func() {
+		for sc.Scan() {
+		}
+	}()
+	defer func() { _ = cmd.Process.Signal(syscall.SIGTERM); _ = cmd.Wait() }()
+	if !strings.HasPrefix(url, "http://") {
+		t.Fatalf("http = true from the file not applied: %q", url)
+	}
+	resp, err := http.Get(url + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(body), `"node":"from-env"`) {
+		t.Fatalf("the environment should beat the file: %s", body)
+	}
+	if _, err := os.Stat(filepath.Join(data, "certd.db")); err != nil {
+		t.Fatal("data from the file not applied")
+	}
+	if !strings.Contains(stderr.String(), `"msg":`) {
+		t.Fatalf("log-format json from the file not applied: %s", stderr.String())
+	}
+
+	for name, bad := range map[string]struct{ file, want string }{
+		"unknown key": {`colour = "blue"` + "\n", "unknown key(s) colour"},
+		"bad value":   {`http = "maybe"` + "\n", "key http"},
+		"not toml":    {`=== nope`, "config file"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			write(bad.file)
+			out, err := run(t, "serve", "--config", conf, "--listen", "127.0.0.1:0")
+			if err == nil || !strings.Contains(out, bad.want) {
+				t.Fatalf("= %v %s", err, out)
+			}
+		})
+	}
+}
