@@ -1,0 +1,183 @@
+// Package postgres is the storage engine for several certd nodes: the
+// same records and contract as the embedded SQLite engine, on PostgreSQL
+// through pgx (github.com/jackc/pgx/v5, via its database/sql driver),
+// with migrations applied under an advisory lock so that nodes starting
+// together do not race.
+//
+// The queries are those of the SQLite engine, written with "?"
+// placeholders; the connection wrappers below number them for PostgreSQL
+// and return inserted ids through RETURNING.
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"strconv"
+	"strings"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
+
+	"github.com/certd/certd/internal/store"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// DB is a store.Store on PostgreSQL.
+type DB struct {
+	pool *sql.DB
+	w, r *pdb
+}
+
+var _ store.Store = (*DB)(nil)
+
+// Open connects to the database at url (postgres://...) and applies any
+// migrations it lacks, holding a session advisory lock meanwhile.
+func Open(ctx context.Context, url string) (*DB, error) {
+	pool, err := sql.Open("pgx", url)
+	if err != nil {
+		return nil, err
+	}
+	pool.SetMaxOpenConns(16)
+	if err := pool.PingContext(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("connect to PostgreSQL: %w", err)
+	}
+	locker, err := lock.NewPostgresSessionLocker()
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
+	sub, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
+	p, err := goose.NewProvider(goose.DialectPostgres, pool, sub, goose.WithSessionLocker(locker))
+	if err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("migrations: %w", err)
+	}
+	if _, err := p.Up(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("migrate: %w", err)
+	}
+	d := &pdb{pool}
+	return &DB{pool: pool, w: d, r: d}, nil
+}
+
+// Close closes the pool.
+func (db *DB) Close() error { return db.pool.Close() }
+
+// isUnique reports whether err is a uniqueness violation (SQLSTATE 23505).
+func isUnique(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "23505"
+}
+
+func (db *DB) tx(ctx context.Context, fn func(*ptx) error) error {
+	tx, err := db.pool.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(&ptx{tx}); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+// rebind numbers "?" placeholders as $1, $2, ... (no query of this package
+// has a "?" inside a string literal).
+func rebind(q string) string {
+	var b strings.Builder
+	n := 0
+	for _, r := range q {
+		if r == '?' {
+			n++
+			b.WriteString("$" + strconv.Itoa(n))
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// tablesWithID are the tables whose inserts return the new row's id.
+var tablesWithID = []string{"accounts", "api_keys", "orders", "requests", "authorizations", "organizations"}
+
+// returningID turns an insert into one that returns the new id, when the
+// table has one.
+func returningID(q string) (string, bool) {
+	t := strings.TrimSpace(q)
+	if !strings.HasPrefix(t, "INSERT INTO ") || strings.Contains(t, "ON CONFLICT") {
+		return q, false
+	}
+	name := strings.Fields(strings.TrimPrefix(t, "INSERT INTO "))[0]
+	for _, x := range tablesWithID {
+		if name == x {
+			return q + " RETURNING id", true
+		}
+	}
+	return q, false
+}
+
+type insertResult struct{ id int64 }
+
+func (r insertResult) LastInsertId() (int64, error) { return r.id, nil }
+func (r insertResult) RowsAffected() (int64, error) { return 1, nil }
+
+type querier interface {
+	ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row
+}
+
+func execOn(ctx context.Context, db querier, q string, args ...any) (sql.Result, error) {
+	q = rebind(q)
+	if rq, ok := returningID(q); ok {
+		var id int64
+		if err := db.QueryRowContext(ctx, rq, args...).Scan(&id); err != nil {
+			return nil, err
+		}
+		return insertResult{id}, nil
+	}
+	return db.ExecContext(ctx, q, args...)
+}
+
+// pdb is the pool with PostgreSQL placeholders.
+type pdb struct{ *sql.DB }
+
+func (d *pdb) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	return execOn(ctx, d.DB, q, args...)
+}
+
+func (d *pdb) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	return d.DB.QueryContext(ctx, rebind(q), args...)
+}
+
+func (d *pdb) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
+	return d.DB.QueryRowContext(ctx, rebind(q), args...)
+}
+
+// ptx is a transaction with PostgreSQL placeholders.
+type ptx struct{ *sql.Tx }
+
+func (t *ptx) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	return execOn(ctx, t.Tx, q, args...)
+}
+
+func (t *ptx) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	return t.Tx.QueryContext(ctx, rebind(q), args...)
+}
+
+func (t *ptx) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
+	return t.Tx.QueryRowContext(ctx, rebind(q), args...)
+}
