@@ -17,7 +17,7 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"github.com/riverqueue/river/riverdriver"
 	"github.com/riverqueue/river/rivermigrate"
 )
 
@@ -92,9 +92,9 @@ type Pipeline struct {
 
 // Options configure New.
 type Options struct {
-	// DB is the database pool jobs are kept in. SQLite allows one writer,
-	// so it should be the store's single-connection writer pool.
-	DB        *sql.DB
+	// Driver is river's driver over the database jobs are kept in: the
+	// store's own, so that queued work survives restarts.
+	Driver    riverdriver.Driver[*sql.Tx]
 	Validator Validator
 	Log       *slog.Logger
 	// Workers is how many orders are checked at once (default 4).
@@ -106,7 +106,7 @@ type Options struct {
 
 // New prepares the queue, applying river's own migrations.
 func New(ctx context.Context, o Options) (*Pipeline, error) {
-	driver := riversqlite.New(o.DB)
+	driver := o.Driver
 	migrator, err := rivermigrate.New(driver, nil)
 	if err != nil {
 		return nil, err
@@ -180,10 +180,10 @@ type Inserter struct {
 	client *river.Client[*sql.Tx]
 }
 
-// NewInserter returns an insert-only client on db, whose job tables the
-// server created.
-func NewInserter(db *sql.DB) (*Inserter, error) {
-	client, err := river.NewClient(riversqlite.New(db), &river.Config{})
+// NewInserter returns an insert-only client over driver, whose job
+// tables the server created.
+func NewInserter(driver riverdriver.Driver[*sql.Tx]) (*Inserter, error) {
+	client, err := river.NewClient(driver, &river.Config{})
 	if err != nil {
 		return nil, err
 	}

@@ -46,11 +46,16 @@ type envOptions struct {
 	dcvHTTPPort       int
 	smtpRelay         string
 	crlLifetime       time.Duration
+	database          string
+	dir               string // reuse a data folder (a restart)
 }
 
 func start(t *testing.T, opts envOptions) *env {
 	t.Helper()
-	dir := t.TempDir()
+	dir := opts.dir
+	if dir == "" {
+		dir = t.TempDir()
+	}
 	if opts.dnsResolver == "" && !opts.sandbox {
 		// Validation must never ask the machine's resolver: tests talk
 		// to loopback only.
@@ -74,6 +79,7 @@ func start(t *testing.T, opts envOptions) *env {
 		DCVHTTPPort:       opts.dcvHTTPPort,
 		SMTPRelay:         opts.smtpRelay,
 		CRLLifetime:       opts.crlLifetime,
+		Database:          opts.database,
 	})
 	if err != nil {
 		cancel()

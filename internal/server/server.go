@@ -12,6 +12,7 @@ import (
 	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
+	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
@@ -39,6 +40,7 @@ import (
 	"github.com/certd/certd/internal/pipeline"
 	"github.com/certd/certd/internal/policy"
 	"github.com/certd/certd/internal/store"
+	"github.com/certd/certd/internal/store/postgres"
 	"github.com/certd/certd/internal/store/sqlite"
 	"github.com/certd/certd/internal/validation"
 	"github.com/certd/certd/internal/web"
@@ -46,6 +48,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/riverqueue/river/riverdriver"
+	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
 )
 
 // Files and folders inside the data folder.
@@ -124,6 +129,10 @@ type Config struct {
 	// CRLLifetime is the CRLs' nextUpdate after thisUpdate (default 7
 	// days; at most 10, BRs 4.9.7).
 	CRLLifetime time.Duration
+	// Database is a PostgreSQL URL (postgres://...) to keep the data in
+	// instead of the data folder's SQLite file; the folder still holds
+	// the CA and the audit log.
+	Database string
 	// NodeID names this node in logs and metrics (default: the host name).
 	NodeID string
 	// Registry receives the Prometheus metrics, served at /metrics; serve
@@ -171,11 +180,61 @@ func (c *Config) defaults() {
 	}
 }
 
+// Database is the store behind a Data: the embedded SQLite file by
+// default, or PostgreSQL when Config.Database names one.
+type Database interface {
+	store.Store
+	Close() error
+}
+
+// jobDriver is river's driver over the same database, so that jobs are
+// queued in the transactions' database and survive restarts. SQLite
+// allows one writer, so its jobs go through the store's writer pool.
+func jobDriver(db Database) riverdriver.Driver[*sql.Tx] {
+	switch db := db.(type) {
+	case *postgres.DB:
+		return riverdatabasesql.New(db.Pool())
+	case *sqlite.DB:
+		return riversqlite.New(db.Writer())
+	}
+	panic(fmt.Sprintf("server: no job driver for %T", db))
+}
+
+// NewInserter returns a client that queues jobs for the server working
+// d's database, for CLI commands whose decisions the server acts on.
+func NewInserter(d *Data) (*pipeline.Inserter, error) {
+	return pipeline.NewInserter(jobDriver(d.DB))
+}
+
+// openDatabase opens the configured database.
+func openDatabase(ctx context.Context, cfg Config) (Database, error) {
+	if cfg.Database == "" {
+		return sqlite.Open(ctx, filepath.Join(cfg.DataDir, DatabaseFile))
+	}
+	if !strings.HasPrefix(cfg.Database, "postgres://") && !strings.HasPrefix(cfg.Database, "postgresql://") {
+		return nil, fmt.Errorf("--database %q: want a postgres:// URL (leave it empty for the embedded SQLite file)", redactURL(cfg.Database))
+	}
+	db, err := postgres.Open(ctx, cfg.Database)
+	if err != nil {
+		return nil, fmt.Errorf("open PostgreSQL %s: %w", redactURL(cfg.Database), err)
+	}
+	return db, nil
+}
+
+// redactURL hides a database URL's password, which must not reach logs.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	return u.Redacted()
+}
+
 // Data is an opened data folder: the database, the CA and the services
 // over them. The CLI uses it directly while a server may be running.
 type Data struct {
 	Dir      string
-	DB       *sqlite.DB
+	DB       Database
 	CA       *ca.Authority
 	Orders   *order.Service
 	Accounts *account.Service
@@ -200,7 +259,11 @@ func OpenData(ctx context.Context, cfg Config) (*Data, error) {
 		return nil, fmt.Errorf("--crl-next-update %v: must be at most 10 days (BRs 4.9.7)", cfg.CRLLifetime)
 	}
 	if cfg.Existing {
-		if _, err := os.Stat(filepath.Join(cfg.DataDir, DatabaseFile)); err != nil {
+		marker := filepath.Join(cfg.DataDir, DatabaseFile)
+		if cfg.Database != "" {
+			marker = filepath.Join(cfg.DataDir, CADir)
+		}
+		if _, err := os.Stat(marker); err != nil {
 			return nil, fmt.Errorf("no certd data folder at %s (run certd serve --data %s first, or pass the right --data)", cfg.DataDir, cfg.DataDir)
 		}
 	}
@@ -211,7 +274,7 @@ func OpenData(ctx context.Context, cfg Config) (*Data, error) {
 	if err != nil {
 		return nil, err
 	}
-	db, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, DatabaseFile))
+	db, err := openDatabase(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -297,7 +360,7 @@ func OpenData(ctx context.Context, cfg Config) (*Data, error) {
 // (Existing set), reads what the server recorded, so that certificates
 // that `certd order approve` or `provision` issue, and the keys they
 // accept, match the server's.
-func syncSettings(ctx context.Context, db *sqlite.DB, cfg *Config) error {
+func syncSettings(ctx context.Context, db store.Settings, cfg *Config) error {
 	settings := []struct {
 		key string
 		val *string
@@ -458,7 +521,7 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, data: data, ln: ln, url: selfURL}
 	if !cfg.Sandbox {
-		p, err := pipeline.New(ctx, pipeline.Options{DB: data.DB.Writer(), Validator: data.Orders, Log: cfg.Log})
+		p, err := pipeline.New(ctx, pipeline.Options{Driver: jobDriver(data.DB), Validator: data.Orders, Log: cfg.Log})
 		if err != nil {
 			data.Close()
 			ln.Close()

@@ -73,6 +73,9 @@ func Open(ctx context.Context, url string) (*DB, error) {
 	return &DB{pool: pool, w: d, r: d}, nil
 }
 
+// Pool is the connection pool, for river's job tables beside the store's.
+func (db *DB) Pool() *sql.DB { return db.pool }
+
 // Close closes the pool.
 func (db *DB) Close() error { return db.pool.Close() }
 

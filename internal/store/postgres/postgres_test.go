@@ -2,53 +2,19 @@ package postgres_test
 
 import (
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
-	"net/url"
-	"os"
 	"sync"
 	"testing"
 
 	"github.com/certd/certd/internal/store"
 	"github.com/certd/certd/internal/store/postgres"
 	"github.com/certd/certd/internal/store/storetest"
+	"github.com/certd/certd/internal/testutil"
 )
-
-// admin connects to the server named by CERTD_TEST_POSTGRES, which .ci/run
-// sets (a database it created for the run); without it the tests skip.
-func admin(t *testing.T) (*sql.DB, *url.URL) {
-	t.Helper()
-	raw := os.Getenv("CERTD_TEST_POSTGRES")
-	if raw == "" {
-		t.Skip("CERTD_TEST_POSTGRES is not set: run with CERTD_TEST_POSTGRES=postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable (.ci/run sets it)")
-	}
-	u, err := url.Parse(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := sql.Open("pgx", raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db, u
-}
 
 // fresh makes an empty database for one test and opens the store on it.
 func fresh(t *testing.T) store.Store {
 	t.Helper()
-	adm, u := admin(t)
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	name := "certd_test_" + hex.EncodeToString(b)
-	if _, err := adm.Exec("CREATE DATABASE " + name); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _, _ = adm.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)") })
-	dbURL := *u
-	dbURL.Path = "/" + name
-	db, err := postgres.Open(context.Background(), dbURL.String())
+	db, err := postgres.Open(context.Background(), testutil.PostgresDB(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,23 +30,14 @@ func TestContract(t *testing.T) {
 // once, as nodes starting together would: the migration lock lets exactly
 // one apply the schema and the others wait.
 func TestNodesMigrateTogether(t *testing.T) {
-	adm, u := admin(t)
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	name := "certd_test_" + hex.EncodeToString(b)
-	if _, err := adm.Exec("CREATE DATABASE " + name); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _, _ = adm.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)") })
-	dbURL := *u
-	dbURL.Path = "/" + name
+	url := testutil.PostgresDB(t)
 	var wg sync.WaitGroup
 	errs := make(chan error, 4)
 	for i := 0; i < 4; i++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			db, err := postgres.Open(context.Background(), dbURL.String())
+			db, err := postgres.Open(context.Background(), url)
 			if err == nil {
 				db.Close()
 			}
@@ -93,5 +50,14 @@ func TestNodesMigrateTogether(t *testing.T) {
 		if err != nil {
 			t.Fatalf("concurrent start: %v", err)
 		}
+	}
+}
+
+// TestBadURL: an unreachable server is a clear error, not a hang or panic.
+func TestBadURL(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10e9)
+	defer cancel()
+	if _, err := postgres.Open(ctx, "postgres://nobody@127.0.0.1:1/none?sslmode=disable&connect_timeout=2"); err == nil {
+		t.Fatal("Open of a closed port succeeded")
 	}
 }
