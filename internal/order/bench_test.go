@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/certd/certd/internal/order"
+	"github.com/certd/certd/internal/store/postgres"
 	"github.com/certd/certd/internal/testutil"
 )
 
@@ -14,7 +15,26 @@ import (
 // transaction, on a SQLite file (synchronous=FULL). CSRs are made before
 // the timer starts: key generation is the client's cost.
 func BenchmarkIssue(b *testing.B) {
-	f := newFixture(b, true)
+	benchIssue(b, newFixture(b, true))
+}
+
+// BenchmarkIssuePostgres is BenchmarkIssue on the PostgreSQL store (it
+// needs CERTD_TEST_POSTGRES).
+func BenchmarkIssuePostgres(b *testing.B) {
+	benchIssue(b, newFixtureOn(b, postgresStore(b), true))
+}
+
+// postgresStore opens the store on a fresh PostgreSQL database.
+func postgresStore(b *testing.B) *postgres.DB {
+	db, err := postgres.Open(context.Background(), testutil.PostgresDB(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { db.Close() })
+	return db
+}
+
+func benchIssue(b *testing.B, f *fixture) {
 	ctx := context.Background()
 	reqs := make([]order.SSLRequest, 256)
 	for i := range reqs {
@@ -36,7 +56,15 @@ func BenchmarkIssue(b *testing.B) {
 
 // BenchmarkIssueParallel is BenchmarkIssue from GOMAXPROCS goroutines.
 func BenchmarkIssueParallel(b *testing.B) {
-	f := newFixture(b, true)
+	benchIssueParallel(b, newFixture(b, true))
+}
+
+// BenchmarkIssueParallelPostgres is BenchmarkIssueParallel on PostgreSQL.
+func BenchmarkIssueParallelPostgres(b *testing.B) {
+	benchIssueParallel(b, newFixtureOn(b, postgresStore(b), true))
+}
+
+func benchIssueParallel(b *testing.B, f *fixture) {
 	ctx := context.Background()
 	req := sslRequest(b)
 	b.ReportAllocs()

@@ -45,8 +45,15 @@ func (f *faultyStore) CompleteIssuance(ctx context.Context, serial string, der [
 	return f.Store.CompleteIssuance(ctx, serial, der, at, o)
 }
 
+// testStore is a store engine as the tests see it: SerialsInState lets
+// them inspect the issuance records.
+type testStore interface {
+	store.Store
+	SerialsInState(ctx context.Context, state string) ([]string, error)
+}
+
 type fixture struct {
-	db      *sqlite.DB
+	db      testStore
 	faulty  *faultyStore
 	svc     *order.Service
 	ca      *ca.Authority
@@ -56,13 +63,19 @@ type fixture struct {
 
 func newFixture(t testing.TB, autoIssue bool) *fixture {
 	t.Helper()
-	dir := t.TempDir()
-	now := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
-	db, err := sqlite.Open(context.Background(), filepath.Join(dir, "certd.db"))
+	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "certd.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
+	return newFixtureOn(t, db, autoIssue)
+}
+
+// newFixtureOn is newFixture on a given store.
+func newFixtureOn(t testing.TB, db testStore, autoIssue bool) *fixture {
+	t.Helper()
+	dir := t.TempDir()
+	now := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
 	authority, _, err := ca.Open(ca.Options{Dir: filepath.Join(dir, "ca"), PublicURL: "https://ca.test", PKIURL: "http://ca.test", Now: now})
 	if err != nil {
 		t.Fatal(err)
@@ -184,7 +197,7 @@ func TestCrashLeavesReservedRecord(t *testing.T) {
 	}
 }
 
-func reservedSerials(db *sqlite.DB) ([]string, error) {
+func reservedSerials(db testStore) ([]string, error) {
 	return db.SerialsInState(context.Background(), store.CertReserved)
 }
 
