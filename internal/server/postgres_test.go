@@ -1,6 +1,9 @@
 package server_test
 
 import (
+	"context"
+	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -74,5 +77,35 @@ func TestPostgresBadURL(t *testing.T) {
 				t.Fatalf("error shows the password: %s", msg)
 			}
 		})
+	}
+}
+
+// TestPostgresNodesStartTogether starts several servers on one empty
+// database at once, as nodes of a cluster would: the store's and the job
+// queue's migrations must each be applied once, with no node failing.
+func TestPostgresNodesStartTogether(t *testing.T) {
+	url := testutil.PostgresDB(t)
+	const nodes = 3
+	errs := make(chan error, nodes)
+	for i := 0; i < nodes; i++ {
+		go func() {
+			srv, err := server.Open(t.Context(), server.Config{
+				DataDir: t.TempDir(), Listen: "127.0.0.1:0", Database: url,
+				DNSResolver: testutil.NewDNS(t).Addr(),
+				Log:         slog.New(slog.NewTextHandler(io.Discard, nil)),
+			})
+			if err == nil {
+				// A cancelled context makes Serve shut down at once.
+				ctx, cancel := context.WithCancel(context.Background())
+				cancel()
+				err = srv.Serve(ctx)
+			}
+			errs <- err
+		}()
+	}
+	for i := 0; i < nodes; i++ {
+		if err := <-errs; err != nil {
+			t.Errorf("node start: %v", err)
+		}
 	}
 }
