@@ -878,3 +878,36 @@ log-format = "json"
 		})
 	}
 }
+
+// TestServeOnPostgres: with CERTD_DATABASE set, serve keeps its data in
+// PostgreSQL and the CLI, reading the same variable, approves an order
+// the server then returns.
+func TestServeOnPostgres(t *testing.T) {
+	url := testutil.PostgresDB(t)
+	t.Setenv("CERTD_DATABASE", url)
+	data := t.TempDir()
+	d := serve(t, data, "--http")
+	creds := bootstrapCreds(t, data)
+	c := client.New(d.url, creds.AccountID, creds.APIKey)
+	ctx := context.Background()
+	id, err := c.OrderSSL(ctx, sampleOrder(testutil.CSR(t, testutil.Key(t, "p256"), "www.example.com")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if msg, err := run(t, "order", "approve", id, "--data", data); err != nil {
+		t.Fatalf("order approve: %v\n%s", err, msg)
+	}
+	cert, err := c.Certificate(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	testutil.OpenSSLVerify(t, cert.Certs.Certificate, cert.Certs.Intermediate, cert.Certs.Root)
+	if _, err := os.Stat(filepath.Join(data, "certd.db")); err == nil {
+		t.Error("serve on PostgreSQL created certd.db")
+	}
+	// Without the variable the CLI looks for the SQLite file and says so.
+	t.Setenv("CERTD_DATABASE", "")
+	if msg, err := run(t, "order", "approve", id, "--data", data); err == nil || !strings.Contains(msg, "no certd data folder") {
+		t.Fatalf("CLI without CERTD_DATABASE: %v %s", err, msg)
+	}
+}
