@@ -25,6 +25,7 @@ import (
 	"github.com/pressly/goose/v3/lock"
 
 	"github.com/certd/certd/internal/store"
+	"github.com/certd/certd/internal/store/sqlstore"
 )
 
 //go:embed migrations/*.sql
@@ -32,8 +33,8 @@ var migrations embed.FS
 
 // DB is a store.Store on PostgreSQL.
 type DB struct {
+	*sqlstore.DB
 	pool *sql.DB
-	w, r *pdb
 }
 
 var _ store.Store = (*DB)(nil)
@@ -70,7 +71,16 @@ func Open(ctx context.Context, url string) (*DB, error) {
 		return nil, fmt.Errorf("migrate: %w", err)
 	}
 	d := &pdb{pool}
-	return &DB{pool: pool, w: d, r: d}, nil
+	return &DB{pool: pool, DB: sqlstore.New(sqlstore.Engine{
+		Writer: d, Reader: d, IsUnique: isUnique,
+		Begin: func(ctx context.Context) (sqlstore.Tx, error) {
+			tx, err := pool.BeginTx(ctx, nil)
+			if err != nil {
+				return nil, err
+			}
+			return &ptx{tx}, nil
+		},
+	})}, nil
 }
 
 // Pool is the connection pool, for river's job tables beside the store's.
@@ -85,19 +95,7 @@ func isUnique(err error) bool {
 	return errors.As(err, &pe) && pe.Code == "23505"
 }
 
-func (db *DB) tx(ctx context.Context, fn func(*ptx) error) error {
-	tx, err := db.pool.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	if err := fn(&ptx{tx}); err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	return tx.Commit()
-}
-
-// rebind numbers "?" placeholders as $1, $2, ... (no query of this package
+// rebind numbers "?" placeholders as $1, $2, ... (no query of sqlstore
 // has a "?" inside a string literal).
 func rebind(q string) string {
 	var b strings.Builder

@@ -24,6 +24,7 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/certd/certd/internal/store"
+	"github.com/certd/certd/internal/store/sqlstore"
 )
 
 //go:embed migrations/*.sql
@@ -31,6 +32,7 @@ var migrations embed.FS
 
 // DB is a store.Store on a SQLite file.
 type DB struct {
+	*sqlstore.DB
 	w *sql.DB // the single writer
 	r *sql.DB // readers
 }
@@ -74,7 +76,10 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	n := runtime.GOMAXPROCS(0) * 2
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
-	return &DB{w: w, r: r}, nil
+	return &DB{w: w, r: r, DB: sqlstore.New(sqlstore.Engine{
+		Writer: w, Reader: r, IsUnique: isUnique,
+		Begin: func(ctx context.Context) (sqlstore.Tx, error) { return w.BeginTx(ctx, nil) },
+	})}, nil
 }
 
 func migrate(ctx context.Context, db *sql.DB) error {
@@ -105,16 +110,4 @@ func isUnique(err error) bool {
 		return code == sqlite3.SQLITE_CONSTRAINT_UNIQUE || code == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
 	}
 	return false
-}
-
-func (db *DB) tx(ctx context.Context, fn func(*sql.Tx) error) error {
-	tx, err := db.w.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	if err := fn(tx); err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	return tx.Commit()
 }

@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -61,7 +61,7 @@ func (db *DB) GetAccount(ctx context.Context, id int64) (store.Account, error) {
 func (db *DB) CreateAPIKey(ctx context.Context, k store.APIKey) (store.APIKey, error) {
 	res, err := db.w.ExecContext(ctx, `INSERT INTO api_keys (account_id, key_hash, role, created_at, revoked_at) VALUES (?, ?, ?, ?, ?)`,
 		k.AccountID, k.Hash, k.Role, k.CreatedAt.UnixNano(), nanos(k.RevokedAt))
-	if isUnique(err) {
+	if db.isUnique(err) {
 		return store.APIKey{}, fmt.Errorf("api key: %w", store.ErrConflict)
 	}
 	if err != nil {
@@ -124,7 +124,7 @@ func (db *DB) ReserveCertificate(ctx context.Context, c store.Certificate) error
 	}
 	_, err = db.w.ExecContext(ctx, `INSERT INTO certificates (serial, order_id, status, lint_der, not_before, not_after, created_at, issuer, lint_warnings)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, c.Serial, orderID, store.CertReserved, c.LintDER, c.NotBefore.UnixNano(), c.NotAfter.UnixNano(), c.CreatedAt.UnixNano(), issuer, string(warnings))
-	if isUnique(err) {
+	if db.isUnique(err) {
 		return fmt.Errorf("serial %s: %w", c.Serial, store.ErrConflict)
 	}
 	return err
@@ -153,7 +153,7 @@ func (db *DB) certificateAndOrder(ctx context.Context, o *store.Order, missing e
 	if o != nil {
 		version = o.Version
 	}
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.tx(ctx, func(tx Tx) error {
 		res, err := tx.ExecContext(ctx, query, args...)
 		if err != nil {
 			return err
@@ -258,7 +258,7 @@ func (db *DB) RevokedCertificates(ctx context.Context, issuer string, now time.T
 // PublishCRL implements store.CRLs.
 func (db *DB) PublishCRL(ctx context.Context, issuer string, sign func(number int64) (store.CRL, error)) (store.CRL, error) {
 	var crl store.CRL
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.tx(ctx, func(tx Tx) error {
 		var last int64
 		err := tx.QueryRowContext(ctx, `SELECT number FROM crls WHERE issuer = ?`, issuer).Scan(&last)
 		if err != nil && err != sql.ErrNoRows {

@@ -1,4 +1,4 @@
-package postgres
+package sqlstore
 
 import (
 	"context"
@@ -80,7 +80,7 @@ func (db *DB) ListRequests(ctx context.Context, f store.ListFilter) ([]store.Req
 // DecideRequest implements store.Requests.
 func (db *DB) DecideRequest(ctx context.Context, r *store.Request, o *store.Order) error {
 	version, orderID := r.Version, r.OrderID
-	err := db.tx(ctx, func(tx *ptx) error {
+	err := db.tx(ctx, func(tx Tx) error {
 		if o != nil {
 			if err := insertOrder(ctx, tx, o); err != nil {
 				return err

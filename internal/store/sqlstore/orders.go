@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -143,7 +143,7 @@ func writeNames(ctx context.Context, db execer, id int64, o *store.Order) error 
 
 func insertNames(ctx context.Context, db execer, id int64, o *store.Order) error {
 	for _, n := range o.Names() {
-		if _, err := db.ExecContext(ctx, `INSERT OR IGNORE INTO order_names (account_id, name, order_id) VALUES (?, ?, ?)`, o.AccountID, n, id); err != nil {
+		if _, err := db.ExecContext(ctx, `INSERT INTO order_names (account_id, name, order_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`, o.AccountID, n, id); err != nil {
 			return err
 		}
 	}
@@ -177,7 +177,7 @@ func updateOrder(ctx context.Context, db execer, o *store.Order) error {
 
 // CreateOrder implements store.Orders.
 func (db *DB) CreateOrder(ctx context.Context, o *store.Order) error {
-	return db.tx(ctx, func(tx *sql.Tx) error { return insertOrder(ctx, tx, o) })
+	return db.tx(ctx, func(tx Tx) error { return insertOrder(ctx, tx, o) })
 }
 
 // GetOrder implements store.Orders.
@@ -188,7 +188,7 @@ func (db *DB) GetOrder(ctx context.Context, id int64) (store.Order, error) {
 // UpdateOrder implements store.Orders.
 func (db *DB) UpdateOrder(ctx context.Context, o *store.Order) error {
 	version := o.Version
-	err := db.tx(ctx, func(tx *sql.Tx) error { return updateOrder(ctx, tx, o) })
+	err := db.tx(ctx, func(tx Tx) error { return updateOrder(ctx, tx, o) })
 	if err != nil {
 		o.Version = version
 	}
@@ -198,7 +198,7 @@ func (db *DB) UpdateOrder(ctx context.Context, o *store.Order) error {
 // CreateRenewal implements store.Orders.
 func (db *DB) CreateRenewal(ctx context.Context, renewal, old *store.Order) error {
 	version := old.Version
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.tx(ctx, func(tx Tx) error {
 		if err := insertOrder(ctx, tx, renewal); err != nil {
 			return err
 		}
