@@ -128,7 +128,7 @@ bootstrap-account.json. Later starts reuse all of it.`,
 	f.StringVar(&cfg.DataDir, "data", server.DefaultDataDir, "data folder (created if missing)")
 	f.StringVar(&configFile, "config", os.Getenv("CERTD_CONFIG"), "TOML file of settings, keyed by flag name (or CERTD_CONFIG); flags, then CERTD_* variables, then the file")
 	f.StringVar(&logFormat, "log-format", "text", "log format on standard error: text or json")
-	f.StringVar(&cfg.Database, "database", "", "PostgreSQL URL (postgres://user@host/db) to keep the data in instead of the data folder's SQLite file")
+	f.StringVar(&cfg.Database, "db", "", "PostgreSQL URL (postgres://user@host/db) to keep the data in instead of the data folder's SQLite file")
 	f.StringVar(&cfg.NodeID, "node-id", "", "this node's name in logs and metrics (default: the host name)")
 	f.DurationVar(&cfg.CRLLifetime, "crl-next-update", 7*24*time.Hour, "how long a CRL is valid (its nextUpdate); at most 240h")
 	f.StringVar(&cfg.PKCS11Module, "pkcs11-module", "", "PKCS#11 module (.so) of the HSM that holds the CA keys (default: key files)")
@@ -268,7 +268,7 @@ func openData(cmd *cobra.Command, dataDir string) (*server.Data, error) {
 		return nil, err
 	}
 	return server.OpenData(cmd.Context(), server.Config{DataDir: dataDir, Log: logger(io.Discard), Existing: true, KeyPassphrase: pass,
-		PKCS11PIN: os.Getenv("CERTD_PKCS11_PIN"), Database: os.Getenv("CERTD_DATABASE")})
+		PKCS11PIN: os.Getenv("CERTD_PKCS11_PIN"), Database: os.Getenv("CERTD_DB")})
 }
 
 // openForAccount opens an existing data folder for a command about one

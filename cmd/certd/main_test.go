@@ -879,12 +879,12 @@ log-format = "json"
 	}
 }
 
-// TestServeOnPostgres: with CERTD_DATABASE set, serve keeps its data in
+// TestServeOnPostgres: with CERTD_DB set, serve keeps its data in
 // PostgreSQL and the CLI, reading the same variable, approves an order
 // the server then returns.
 func TestServeOnPostgres(t *testing.T) {
 	url := testutil.PostgresDB(t)
-	t.Setenv("CERTD_DATABASE", url)
+	t.Setenv("CERTD_DB", url)
 	data := t.TempDir()
 	d := serve(t, data, "--http")
 	creds := bootstrapCreds(t, data)
@@ -906,8 +906,8 @@ func TestServeOnPostgres(t *testing.T) {
 		t.Error("serve on PostgreSQL created certd.db")
 	}
 	// Without the variable the CLI looks for the SQLite file and says so.
-	t.Setenv("CERTD_DATABASE", "")
+	t.Setenv("CERTD_DB", "")
 	if msg, err := run(t, "order", "approve", id, "--data", data); err == nil || !strings.Contains(msg, "no certd data folder") {
-		t.Fatalf("CLI without CERTD_DATABASE: %v %s", err, msg)
+		t.Fatalf("CLI without CERTD_DB: %v %s", err, msg)
 	}
 }

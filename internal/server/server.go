@@ -212,7 +212,7 @@ func openDatabase(ctx context.Context, cfg Config) (Database, error) {
 		return sqlite.Open(ctx, filepath.Join(cfg.DataDir, DatabaseFile))
 	}
 	if !strings.HasPrefix(cfg.Database, "postgres://") && !strings.HasPrefix(cfg.Database, "postgresql://") {
-		return nil, fmt.Errorf("--database %q: want a postgres:// URL (leave it empty for the embedded SQLite file)", redactURL(cfg.Database))
+		return nil, fmt.Errorf("--db %q: want a postgres:// URL (leave it empty for the embedded SQLite file)", redactURL(cfg.Database))
 	}
 	db, err := postgres.Open(ctx, cfg.Database)
 	if err != nil {
