@@ -911,3 +911,110 @@ func TestServeOnPostgres(t *testing.T) {
 		t.Fatalf("CLI without CERTD_DB: %v %s", err, msg)
 	}
 }
+
+// TestTwoNodesOnPostgres runs two certd processes on one PostgreSQL
+// database and one data folder (the CA): an order placed on one node is
+// read, reissued and revoked through the other, and orders placed on both
+// at once get distinct ids and serials.
+func TestTwoNodesOnPostgres(t *testing.T) {
+	t.Setenv("CERTD_DB", testutil.PostgresDB(t))
+	data := t.TempDir()
+	a := serve(t, data, "--sandbox", "--http", "--node-id", "a")
+	b := serve(t, data, "--sandbox", "--http", "--node-id", "b")
+	creds := bootstrapCreds(t, data)
+	ca := client.New(a.url, creds.AccountID, creds.APIKey)
+	cb := client.New(b.url, creds.AccountID, creds.APIKey)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+
+	id, err := ca.OrderSSL(ctx, sampleOrder(testutil.CSR(t, testutil.Key(t, "p256"), "www.example.com")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := ca.WaitForCertificate(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o, err := cb.Order(ctx, id); err != nil || o.CertificateDetails.Status != "issued" {
+		t.Fatalf("order %s on the other node: %+v, %v", id, o, err)
+	}
+	if _, err := cb.Reissue(ctx, id, client.ReissueRequest{CSR: testutil.CSR(t, testutil.Key(t, "p256"), "www.example.com")}); err != nil {
+		t.Fatalf("reissue on the other node: %v", err)
+	}
+	again, err := ca.WaitForCertificate(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Certs.Certificate == first.Certs.Certificate {
+		t.Fatal("node a still returns the certificate from before node b's reissue")
+	}
+	req, _ := http.NewRequestWithContext(ctx, "REVOKE", b.url+"/order/"+id, strings.NewReader(`{"reason":"key_compromise"}`))
+	req.SetBasicAuth(creds.AccountID, creds.APIKey)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		t.Fatalf("REVOKE on node b = %d %s", resp.StatusCode, body)
+	}
+	if _, err := ca.Certificate(ctx, id); !client.HasCode(err, "cert_revoked") {
+		t.Fatalf("node a after node b revoked: %v", err)
+	}
+
+	// Both nodes at once: ids and serials come from the one database.
+	const perNode = 10
+	type result struct {
+		id, serial string
+		err        error
+	}
+	results := make(chan result, 2*perNode)
+	for _, c := range []*client.Client{ca, cb} {
+		go func() {
+			for i := 0; i < perNode; i++ {
+				id, err := c.OrderSSL(ctx, sampleOrder(testutil.CSR(t, testutil.Key(t, "p256"), "www.example.com")))
+				if err != nil {
+					results <- result{err: err}
+					continue
+				}
+				cert, err := c.WaitForCertificate(ctx, id)
+				if err != nil {
+					results <- result{err: err}
+					continue
+				}
+				block, _ := pem.Decode([]byte(cert.Certs.Certificate))
+				leaf, err := x509.ParseCertificate(block.Bytes)
+				if err != nil {
+					results <- result{err: err}
+					continue
+				}
+				results <- result{id: id, serial: leaf.SerialNumber.String()}
+			}
+		}()
+	}
+	ids, serials := map[string]bool{}, map[string]bool{}
+	for i := 0; i < 2*perNode; i++ {
+		r := <-results
+		if r.err != nil {
+			t.Fatal(r.err)
+		}
+		if ids[r.id] || serials[r.serial] {
+			t.Fatalf("duplicate order id %s or serial %s", r.id, r.serial)
+		}
+		ids[r.id], serials[r.serial] = true, true
+	}
+
+	// Both nodes appended to the one audit log, under its file lock; the
+	// chain must still verify against the head kept in the database.
+	if err := a.stop(t); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.stop(t); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := run(t, "audit", "verify", "--data", data); err != nil {
+		t.Fatalf("audit verify after two nodes: %v\n%s", err, out)
+	}
+}
