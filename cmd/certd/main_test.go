@@ -1018,3 +1018,68 @@ func TestTwoNodesOnPostgres(t *testing.T) {
 		t.Fatalf("audit verify after two nodes: %v\n%s", err, out)
 	}
 }
+
+// TestNodeKilledUnderLoad kills one of two nodes with SIGKILL while
+// clients place orders on it: every order it answered 201 is there, issued,
+// on the other node, which goes on serving.
+func TestNodeKilledUnderLoad(t *testing.T) {
+	t.Setenv("CERTD_DB", testutil.PostgresDB(t))
+	data := t.TempDir()
+	a := serve(t, data, "--sandbox", "--http", "--node-id", "a")
+	b := serve(t, data, "--sandbox", "--http", "--node-id", "b")
+	creds := bootstrapCreds(t, data)
+	ca := client.New(a.url, creds.AccountID, creds.APIKey)
+	cb := client.New(b.url, creds.AccountID, creds.APIKey)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+
+	csrs := make(chan string, 200)
+	for i := 0; i < cap(csrs); i++ {
+		csrs <- testutil.CSR(t, testutil.Key(t, "p256"), "www.example.com")
+	}
+	close(csrs)
+	var mu sync.Mutex
+	var answered []string
+	done := make(chan struct{})
+	const clients = 4
+	for i := 0; i < clients; i++ {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for csr := range csrs {
+				id, err := ca.OrderSSL(ctx, sampleOrder(csr))
+				if err != nil {
+					return // the node is gone
+				}
+				mu.Lock()
+				answered = append(answered, id)
+				mu.Unlock()
+			}
+		}()
+	}
+	for {
+		mu.Lock()
+		n := len(answered)
+		mu.Unlock()
+		if n >= 20 {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if err := a.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < clients; i++ {
+		<-done
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	t.Logf("%d orders answered 201 before node a was killed", len(answered))
+	for _, id := range answered {
+		if _, err := cb.Certificate(ctx, id); err != nil {
+			t.Fatalf("order %s, answered 201 by the killed node: %v", id, err)
+		}
+	}
+	if _, err := cb.OrderSSL(ctx, sampleOrder(testutil.CSR(t, testutil.Key(t, "p256"), "www.example.com"))); err != nil {
+		t.Fatalf("surviving node: %v", err)
+	}
+}

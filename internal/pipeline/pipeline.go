@@ -130,6 +130,11 @@ func New(ctx context.Context, o Options) (*Pipeline, error) {
 		FetchPollInterval: o.PollInterval,
 		Logger:            o.Log.With("component", "river"),
 		MaxAttempts:       25,
+		// A job whose node died while working it is handed to another
+		// node after this; it must exceed the validate job's 2-minute
+		// timeout, and river's default (an hour) would leave an order
+		// of a killed node waiting that long.
+		RescueStuckJobsAfter: 5 * time.Minute,
 		// One node (the river leader) renews the CRLs on a schedule; the
 		// CRL numbers come from the database either way.
 		PeriodicJobs: []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(CRLInterval),
