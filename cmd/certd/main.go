@@ -46,7 +46,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(newServe(), newAccount(), newAPIKey(), newOrder(), newDomain(), newOrg(), newAudit(), newCA(), newInit())
+	root.AddCommand(newServe(), newAccount(), newAPIKey(), newOrder(), newDomain(), newOrg(), newAudit(), newBackup(), newCA(), newInit())
 	return root
 }
 
@@ -561,6 +561,36 @@ too). Exits non-zero, naming the first broken line, if the log was altered.`,
 	}
 	verify.Flags().StringVar(&dataDir, "data", server.DefaultDataDir, "data folder")
 	cmd.AddCommand(verify)
+	return cmd
+}
+
+func newBackup() *cobra.Command {
+	var dataDir string
+	cmd := &cobra.Command{
+		Use:   "backup DIR",
+		Short: "Copy the data folder consistently, while the server runs",
+		Long: `Write a copy of the data folder to DIR (which must not exist): the SQLite
+database through SQLite's online backup, the audit log with it under the
+log's lock (so that "certd audit verify --data DIR" passes on the copy),
+the CA files, the listener's certificate and the bootstrap credentials,
+keeping their modes. To restore, stop certd and serve --data DIR. With
+CERTD_DB (PostgreSQL) back the database up with pg_dump instead.`,
+		Example: `  certd backup --data /var/lib/certd /backups/certd-$(date +%F)`,
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			d, err := openData(cmd, dataDir)
+			if err != nil {
+				return err
+			}
+			defer d.Close()
+			if err := d.Backup(cmd.Context(), args[0]); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "backup written to %s\n", args[0])
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&dataDir, "data", server.DefaultDataDir, "data folder")
 	return cmd
 }
 

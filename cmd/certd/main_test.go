@@ -1083,3 +1083,80 @@ func TestNodeKilledUnderLoad(t *testing.T) {
 		t.Fatalf("surviving node: %v", err)
 	}
 }
+
+// TestBackup copies the data folder while orders are being placed: the
+// copy's audit chain verifies, keys keep mode 0600, and a server on the
+// copy returns the certificate of an order placed before the backup.
+func TestBackup(t *testing.T) {
+	data := t.TempDir()
+	d := serve(t, data, "--sandbox", "--http")
+	creds := bootstrapCreds(t, data)
+	c := client.New(d.url, creds.AccountID, creds.APIKey)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	id, err := c.OrderSSL(ctx, sampleOrder(testutil.CSR(t, testutil.Key(t, "p256"), "www.example.com")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, err := c.Certificate(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := make(chan struct{})
+	loaded := make(chan error, 1)
+	go func() {
+		for {
+			select {
+			case <-stop:
+				loaded <- nil
+				return
+			default:
+			}
+			if _, err := c.OrderSSL(ctx, sampleOrder(testutil.CSR(t, testutil.Key(t, "p256"), "www.example.com"))); err != nil {
+				loaded <- err
+				return
+			}
+		}
+	}()
+	dst := filepath.Join(t.TempDir(), "copy")
+	out, err := run(t, "backup", "--data", data, dst)
+	close(stop)
+	if err != nil {
+		t.Fatalf("backup: %v\n%s", err, out)
+	}
+	if err := <-loaded; err != nil {
+		t.Fatalf("orders during the backup: %v", err)
+	}
+	for _, f := range []string{"ca/root.key", "ca/intermediate.key", "bootstrap-account.json", "certd.db", "audit.log"} {
+		if fi, err := os.Stat(filepath.Join(dst, f)); err != nil || fi.Mode().Perm() != 0o600 {
+			t.Errorf("copy of %s: %v, %v; want mode 0600", f, fi, err)
+		}
+	}
+	if out, err := run(t, "audit", "verify", "--data", dst); err != nil {
+		t.Fatalf("audit verify on the copy: %v\n%s", err, out)
+	}
+	if out, err := run(t, "backup", "--data", data, dst); err == nil {
+		t.Fatalf("backup over an existing folder succeeded: %s", out)
+	}
+	if err := d.stop(t); err != nil {
+		t.Fatal(err)
+	}
+	restored := serve(t, dst, "--sandbox", "--http")
+	c.BaseURL = restored.url
+	after, err := c.Certificate(ctx, id)
+	if err != nil {
+		t.Fatalf("certificate from the restored copy: %v", err)
+	}
+	if after.Certs.Certificate != before.Certs.Certificate {
+		t.Fatal("the restored copy returns another certificate")
+	}
+
+	t.Run("PostgreSQL", func(t *testing.T) {
+		t.Setenv("CERTD_DB", testutil.PostgresDB(t))
+		pg := t.TempDir()
+		serve(t, pg, "--sandbox", "--http")
+		if out, err := run(t, "backup", "--data", pg, filepath.Join(t.TempDir(), "x")); err == nil || !strings.Contains(out, "pg_dump") {
+			t.Fatalf("backup on PostgreSQL: %v %s", err, out)
+		}
+	})
+}

@@ -94,6 +94,22 @@ func (l *Log) Append(ctx context.Context, typ string, data map[string]any) error
 	return nil
 }
 
+// Hold runs fn while holding the log's lock, so that no event is appended
+// meanwhile: a backup copies the log and the database's anchor of it as
+// one consistent pair.
+func (l *Log) Hold(fn func() error) error {
+	f, err := os.OpenFile(l.path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("audit: %w", err)
+	}
+	defer f.Close()
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		return fmt.Errorf("audit: lock: %w", err)
+	}
+	defer syscall.Flock(int(f.Fd()), syscall.LOCK_UN) //nolint:errcheck // closing the file releases it too
+	return fn()
+}
+
 // lastLine returns the file's last line (without its newline) and its
 // sequence number, reading only the file's tail.
 func lastLine(f *os.File) ([]byte, int64, error) {

@@ -243,6 +243,82 @@ type Data struct {
 	hsm      *ca.PKCS11Keys
 }
 
+// Backup copies the data folder to dir, which must not exist yet: the
+// SQLite database through SQLite's online backup, the audit log and the
+// database together under the audit lock (so the copy's chain ends where
+// its database says), and the CA files, the listener's certificate and
+// the bootstrap credentials, with their modes. The server may be running.
+// A PostgreSQL database is backed up with pg_dump instead.
+func (d *Data) Backup(ctx context.Context, dir string) error {
+	db, ok := d.DB.(*sqlite.DB)
+	if !ok {
+		return errors.New("the data is in PostgreSQL: back it up with pg_dump, and copy the data folder's files")
+	}
+	if _, err := os.Stat(dir); err == nil {
+		return fmt.Errorf("backup folder %s exists; name a new one", dir)
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	err := d.Audit.Hold(func() error {
+		if err := db.BackupTo(ctx, filepath.Join(dir, DatabaseFile)); err != nil {
+			return err
+		}
+		return copyFile(filepath.Join(d.Dir, AuditFile), filepath.Join(dir, AuditFile))
+	})
+	if err != nil {
+		return err
+	}
+	for _, sub := range []string{CADir, TLSDir} {
+		entries, err := os.ReadDir(filepath.Join(d.Dir, sub))
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		} else if err != nil {
+			return err
+		}
+		if err := os.MkdirAll(filepath.Join(dir, sub), 0o700); err != nil {
+			return err
+		}
+		for _, e := range entries {
+			if e.Type().IsRegular() {
+				if err := copyFile(filepath.Join(d.Dir, sub, e.Name()), filepath.Join(dir, sub, e.Name())); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return copyFile(filepath.Join(d.Dir, BootstrapFile), filepath.Join(dir, BootstrapFile))
+}
+
+// copyFile copies src to a new file dst with src's mode, synced; a
+// missing src is skipped.
+func copyFile(src, dst string) error {
+	in, err := os.Open(src)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	defer in.Close()
+	fi, err := in.Stat()
+	if err != nil {
+		return err
+	}
+	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, fi.Mode().Perm())
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	if err := out.Sync(); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}
+
 // Close closes the database and logs out of the HSM.
 func (d *Data) Close() error {
 	err := d.DB.Close()

@@ -97,6 +97,15 @@ func migrate(ctx context.Context, db *sql.DB) error {
 // queue keeps its tables in the same file through it.
 func (db *DB) Writer() *sql.DB { return db.w }
 
+// BackupTo writes a consistent copy of the database, taken while it is in
+// use, to a new file at path (SQLite's VACUUM INTO).
+func (db *DB) BackupTo(ctx context.Context, path string) error {
+	if _, err := db.w.ExecContext(ctx, "VACUUM INTO ?", path); err != nil {
+		return fmt.Errorf("backup to %s: %w", path, err)
+	}
+	return os.Chmod(path, 0o600)
+}
+
 // Close closes both pools.
 func (db *DB) Close() error {
 	return errors.Join(db.r.Close(), db.w.Close())
