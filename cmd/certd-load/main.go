@@ -22,6 +22,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"slices"
@@ -33,19 +34,23 @@ import (
 )
 
 func main() {
-	if err := run(); err != nil {
+	if err := run(os.Args[1:], os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "certd-load:", err)
 		os.Exit(1)
 	}
 }
 
-func run() error {
+// run parses args, places the orders and writes the report to out.
+func run(args []string, out io.Writer) error {
+	flag := flag.NewFlagSet("certd-load", flag.ContinueOnError)
 	urls := flag.String("url", "http://127.0.0.1:8443", "comma-separated base URLs of the nodes (round-robin)")
 	account := flag.String("account", "", "account id")
 	key := flag.String("key", "", "API key (or CERTD_LOAD_KEY)")
 	conc := flag.Int("c", 8, "concurrent clients")
 	n := flag.Int("n", 1000, "orders to place")
-	flag.Parse()
+	if err := flag.Parse(args); err != nil {
+		return err
+	}
 	if *key == "" {
 		*key = os.Getenv("CERTD_LOAD_KEY")
 	}
@@ -101,9 +106,9 @@ func run() error {
 	elapsed := time.Since(start)
 	slices.Sort(lat)
 	pct := func(p float64) time.Duration { return lat[int(p*float64(len(lat)-1))].Round(10 * time.Microsecond) }
-	fmt.Printf("orders %d, failed %d, clients %d, nodes %d, elapsed %v\n", *n, failures, *conc, len(nodes), elapsed.Round(time.Millisecond))
-	fmt.Printf("throughput %.0f orders/s\n", float64(*n-failures)/elapsed.Seconds())
-	fmt.Printf("latency p50 %v, p90 %v, p99 %v, max %v\n", pct(0.50), pct(0.90), pct(0.99), lat[len(lat)-1].Round(10*time.Microsecond))
+	fmt.Fprintf(out, "orders %d, failed %d, clients %d, nodes %d, elapsed %v\n", *n, failures, *conc, len(nodes), elapsed.Round(time.Millisecond))
+	fmt.Fprintf(out, "throughput %.0f orders/s\n", float64(*n-failures)/elapsed.Seconds())
+	fmt.Fprintf(out, "latency p50 %v, p90 %v, p99 %v, max %v\n", pct(0.50), pct(0.90), pct(0.99), lat[len(lat)-1].Round(10*time.Microsecond))
 	if failures > 0 {
 		return fmt.Errorf("%d orders failed; first: %v", failures, firstErr)
 	}
