@@ -2,8 +2,12 @@ package order_test
 
 import (
 	"context"
+	"fmt"
+	"path/filepath"
 	"testing"
+	"time"
 
+	"github.com/certd/certd/internal/audit"
 	"github.com/certd/certd/internal/order"
 	"github.com/certd/certd/internal/store/postgres"
 	"github.com/certd/certd/internal/testutil"
@@ -57,6 +61,25 @@ func benchIssue(b *testing.B, f *fixture) {
 // BenchmarkIssueParallel is BenchmarkIssue from GOMAXPROCS goroutines.
 func BenchmarkIssueParallel(b *testing.B) {
 	benchIssueParallel(b, newFixture(b, true))
+}
+
+// BenchmarkIssueParallelAudited and its PostgreSQL twin add the audit log
+// as the server has it (a file, each event anchored in the database), to
+// measure what the log costs under concurrency.
+func BenchmarkIssueParallelAudited(b *testing.B) {
+	benchIssueParallel(b, withAudit(b, newFixture(b, true)))
+}
+
+func BenchmarkIssueParallelAuditedPostgres(b *testing.B) {
+	benchIssueParallel(b, withAudit(b, newFixtureOn(b, postgresStore(b), true)))
+}
+
+func withAudit(b *testing.B, f *fixture) *fixture {
+	log := audit.Open(filepath.Join(b.TempDir(), "audit.log"), time.Now, func(ctx context.Context, seq int64, hash string) error {
+		return f.db.PutSetting(ctx, "audit_head", fmt.Sprintf("%d:%s", seq, hash))
+	})
+	f.svc = order.New(order.Options{Store: f.faulty, CA: f.ca, Now: func() time.Time { return f.now }, Log: discard(), AutoIssue: true, Audit: log})
+	return f
 }
 
 // BenchmarkIssueParallelPostgres is BenchmarkIssueParallel on PostgreSQL.
