@@ -912,15 +912,23 @@ func TestServeOnPostgres(t *testing.T) {
 	}
 }
 
+// twoNodes starts two sandbox nodes, a then b, on one fresh PostgreSQL
+// database and one data folder.
+func twoNodes(t *testing.T) (data string, a, b *daemon) {
+	t.Helper()
+	t.Setenv("CERTD_DB", testutil.PostgresDB(t))
+	data = t.TempDir()
+	a = serve(t, data, "--sandbox", "--http", "--node-id", "a")
+	b = serve(t, data, "--sandbox", "--http", "--node-id", "b")
+	return data, a, b
+}
+
 // TestTwoNodesOnPostgres runs two certd processes on one PostgreSQL
 // database and one data folder (the CA): an order placed on one node is
 // read, reissued and revoked through the other, and orders placed on both
 // at once get distinct ids and serials.
 func TestTwoNodesOnPostgres(t *testing.T) {
-	t.Setenv("CERTD_DB", testutil.PostgresDB(t))
-	data := t.TempDir()
-	a := serve(t, data, "--sandbox", "--http", "--node-id", "a")
-	b := serve(t, data, "--sandbox", "--http", "--node-id", "b")
+	data, a, b := twoNodes(t)
 	creds := bootstrapCreds(t, data)
 	ca := client.New(a.url, creds.AccountID, creds.APIKey)
 	cb := client.New(b.url, creds.AccountID, creds.APIKey)
@@ -1023,10 +1031,7 @@ func TestTwoNodesOnPostgres(t *testing.T) {
 // clients place orders on it: every order it answered 201 is there, issued,
 // on the other node, which goes on serving.
 func TestNodeKilledUnderLoad(t *testing.T) {
-	t.Setenv("CERTD_DB", testutil.PostgresDB(t))
-	data := t.TempDir()
-	a := serve(t, data, "--sandbox", "--http", "--node-id", "a")
-	b := serve(t, data, "--sandbox", "--http", "--node-id", "b")
+	data, a, b := twoNodes(t)
 	creds := bootstrapCreds(t, data)
 	ca := client.New(a.url, creds.AccountID, creds.APIKey)
 	cb := client.New(b.url, creds.AccountID, creds.APIKey)

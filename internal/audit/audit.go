@@ -56,15 +56,10 @@ func Hash(line []byte) string {
 
 // Append writes one event after the last line, durably.
 func (l *Log) Append(ctx context.Context, typ string, data map[string]any) error {
-	f, err := os.OpenFile(l.path, os.O_RDWR|os.O_CREATE, 0o600)
-	if err != nil {
-		return fmt.Errorf("audit: %w", err)
-	}
-	defer f.Close()
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
-		return fmt.Errorf("audit: lock: %w", err)
-	}
-	defer syscall.Flock(int(f.Fd()), syscall.LOCK_UN) //nolint:errcheck // closing the file releases it too
+	return l.locked(func(f *os.File) error { return l.append(ctx, f, typ, data) })
+}
+
+func (l *Log) append(ctx context.Context, f *os.File, typ string, data map[string]any) error {
 	last, seq, err := lastLine(f)
 	if err != nil {
 		return err
@@ -98,6 +93,12 @@ func (l *Log) Append(ctx context.Context, typ string, data map[string]any) error
 // meanwhile: a backup copies the log and the database's anchor of it as
 // one consistent pair.
 func (l *Log) Hold(fn func() error) error {
+	return l.locked(func(*os.File) error { return fn() })
+}
+
+// locked runs fn on the log file, created 0600 if missing, while holding
+// its exclusive lock, which the server, the CLI and other nodes share.
+func (l *Log) locked(fn func(*os.File) error) error {
 	f, err := os.OpenFile(l.path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return fmt.Errorf("audit: %w", err)
@@ -107,7 +108,7 @@ func (l *Log) Hold(fn func() error) error {
 		return fmt.Errorf("audit: lock: %w", err)
 	}
 	defer syscall.Flock(int(f.Fd()), syscall.LOCK_UN) //nolint:errcheck // closing the file releases it too
-	return fn()
+	return fn(f)
 }
 
 // lastLine returns the file's last line (without its newline) and its
