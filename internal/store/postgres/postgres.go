@@ -4,9 +4,9 @@
 // with migrations applied under an advisory lock so that nodes starting
 // together do not race.
 //
-// The queries are those of the SQLite engine, written with "?"
-// placeholders; the connection wrappers below number them for PostgreSQL
-// and return inserted ids through RETURNING.
+// The queries are internal/store/sqlstore's, shared with SQLite and
+// written with "?" placeholders; the connection wrappers below number
+// them for PostgreSQL.
 package postgres
 
 import (
@@ -111,53 +111,11 @@ func rebind(q string) string {
 	return b.String()
 }
 
-// tablesWithID are the tables whose inserts return the new row's id.
-var tablesWithID = []string{"accounts", "api_keys", "orders", "requests", "authorizations", "organizations"}
-
-// returningID turns an insert into one that returns the new id, when the
-// table has one.
-func returningID(q string) (string, bool) {
-	t := strings.TrimSpace(q)
-	if !strings.HasPrefix(t, "INSERT INTO ") || strings.Contains(t, "ON CONFLICT") {
-		return q, false
-	}
-	name := strings.Fields(strings.TrimPrefix(t, "INSERT INTO "))[0]
-	for _, x := range tablesWithID {
-		if name == x {
-			return q + " RETURNING id", true
-		}
-	}
-	return q, false
-}
-
-type insertResult struct{ id int64 }
-
-func (r insertResult) LastInsertId() (int64, error) { return r.id, nil }
-func (r insertResult) RowsAffected() (int64, error) { return 1, nil }
-
-type querier interface {
-	ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error)
-	QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error)
-	QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row
-}
-
-func execOn(ctx context.Context, db querier, q string, args ...any) (sql.Result, error) {
-	q = rebind(q)
-	if rq, ok := returningID(q); ok {
-		var id int64
-		if err := db.QueryRowContext(ctx, rq, args...).Scan(&id); err != nil {
-			return nil, err
-		}
-		return insertResult{id}, nil
-	}
-	return db.ExecContext(ctx, q, args...)
-}
-
 // pdb is the pool with PostgreSQL placeholders.
 type pdb struct{ *sql.DB }
 
 func (d *pdb) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
-	return execOn(ctx, d.DB, q, args...)
+	return d.DB.ExecContext(ctx, rebind(q), args...)
 }
 
 func (d *pdb) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
@@ -172,7 +130,7 @@ func (d *pdb) QueryRowContext(ctx context.Context, q string, args ...any) *sql.R
 type ptx struct{ *sql.Tx }
 
 func (t *ptx) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
-	return execOn(ctx, t.Tx, q, args...)
+	return t.Tx.ExecContext(ctx, rebind(q), args...)
 }
 
 func (t *ptx) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {

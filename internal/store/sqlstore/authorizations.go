@@ -25,14 +25,10 @@ func scanAuthz(row scanner) (store.Authorization, error) {
 
 // CreateAuthorization implements store.Authorizations.
 func (db *DB) CreateAuthorization(ctx context.Context, a *store.Authorization) error {
-	res, err := db.w.ExecContext(ctx, `INSERT INTO authorizations (account_id, domain, method, token, status, last_error, created_at,
+	id, err := insertID(ctx, db.w, `INSERT INTO authorizations (account_id, domain, method, token, status, last_error, created_at,
 		token_expires_at, validated_at, checked_at, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)`,
 		a.AccountID, a.Domain, a.Method, a.Token, a.Status, a.LastError, a.CreatedAt.UnixNano(), a.TokenExpiresAt.UnixNano(),
 		nanos(a.ValidatedAt), nanos(a.CheckedAt))
-	if err != nil {
-		return err
-	}
-	id, err := res.LastInsertId()
 	if err != nil {
 		return err
 	}

@@ -108,22 +108,14 @@ func scanOrder(row scanner) (store.Order, error) {
 	return o, nil
 }
 
-type execer interface {
-	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
-}
-
-func insertOrder(ctx context.Context, db execer, o *store.Order) error {
+func insertOrder(ctx context.Context, db Conn, o *store.Order) error {
 	vals, err := orderValues(o)
 	if err != nil {
 		return err
 	}
-	res, err := db.ExecContext(ctx, orderInsert, vals...)
+	id, err := insertID(ctx, db, orderInsert, vals...)
 	if err != nil {
 		return fmt.Errorf("insert order: %w", err)
-	}
-	id, err := res.LastInsertId()
-	if err != nil {
-		return err
 	}
 	if err := insertNames(ctx, db, id, o); err != nil {
 		return err
@@ -134,14 +126,14 @@ func insertOrder(ctx context.Context, db execer, o *store.Order) error {
 
 // writeNames keeps order_names, the index of the inventory's name
 // filter, equal to the order's current names.
-func writeNames(ctx context.Context, db execer, id int64, o *store.Order) error {
+func writeNames(ctx context.Context, db Conn, id int64, o *store.Order) error {
 	if _, err := db.ExecContext(ctx, `DELETE FROM order_names WHERE order_id = ?`, id); err != nil {
 		return err
 	}
 	return insertNames(ctx, db, id, o)
 }
 
-func insertNames(ctx context.Context, db execer, id int64, o *store.Order) error {
+func insertNames(ctx context.Context, db Conn, id int64, o *store.Order) error {
 	for _, n := range o.Names() {
 		if _, err := db.ExecContext(ctx, `INSERT INTO order_names (account_id, name, order_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`, o.AccountID, n, id); err != nil {
 			return err
@@ -150,7 +142,7 @@ func insertNames(ctx context.Context, db execer, id int64, o *store.Order) error
 	return nil
 }
 
-func updateOrder(ctx context.Context, db execer, o *store.Order) error {
+func updateOrder(ctx context.Context, db Conn, o *store.Order) error {
 	vals, err := orderValues(o)
 	if err != nil {
 		return err

@@ -31,12 +31,8 @@ func (db *DB) CreateOrganization(ctx context.Context, o *store.Organization) err
 	if err != nil {
 		return err
 	}
-	res, err := db.w.ExecContext(ctx, `INSERT INTO organizations (account_id, match_key, details, status, note, created_at, decided_at, version)
+	id, err := insertID(ctx, db.w, `INSERT INTO organizations (account_id, match_key, details, status, note, created_at, decided_at, version)
 		VALUES (?, ?, ?, ?, ?, ?, ?, 1)`, o.AccountID, o.MatchKey, string(details), o.Status, o.Note, o.CreatedAt.UnixNano(), nanos(o.DecidedAt))
-	if err != nil {
-		return err
-	}
-	id, err := res.LastInsertId()
 	if err != nil {
 		return err
 	}

@@ -34,11 +34,7 @@ func notFound(err error, what string) error {
 
 // CreateAccount implements store.Accounts.
 func (db *DB) CreateAccount(ctx context.Context, name string, now time.Time) (store.Account, error) {
-	res, err := db.w.ExecContext(ctx, `INSERT INTO accounts (name, created_at) VALUES (?, ?)`, name, now.UnixNano())
-	if err != nil {
-		return store.Account{}, err
-	}
-	id, err := res.LastInsertId()
+	id, err := insertID(ctx, db.w, `INSERT INTO accounts (name, created_at) VALUES (?, ?)`, name, now.UnixNano())
 	if err != nil {
 		return store.Account{}, err
 	}
@@ -59,7 +55,7 @@ func (db *DB) GetAccount(ctx context.Context, id int64) (store.Account, error) {
 
 // CreateAPIKey implements store.Accounts.
 func (db *DB) CreateAPIKey(ctx context.Context, k store.APIKey) (store.APIKey, error) {
-	res, err := db.w.ExecContext(ctx, `INSERT INTO api_keys (account_id, key_hash, role, created_at, revoked_at) VALUES (?, ?, ?, ?, ?)`,
+	id, err := insertID(ctx, db.w, `INSERT INTO api_keys (account_id, key_hash, role, created_at, revoked_at) VALUES (?, ?, ?, ?, ?)`,
 		k.AccountID, k.Hash, k.Role, k.CreatedAt.UnixNano(), nanos(k.RevokedAt))
 	if db.isUnique(err) {
 		return store.APIKey{}, fmt.Errorf("api key: %w", store.ErrConflict)
@@ -67,8 +63,8 @@ func (db *DB) CreateAPIKey(ctx context.Context, k store.APIKey) (store.APIKey, e
 	if err != nil {
 		return store.APIKey{}, notFound(err, "account")
 	}
-	k.ID, err = res.LastInsertId()
-	return k, err
+	k.ID = id
+	return k, nil
 }
 
 // APIKeys implements store.Accounts.

@@ -56,6 +56,14 @@ func New(e Engine) *DB {
 	return &DB{w: e.Writer, r: e.Reader, begin: e.Begin, isUnique: e.IsUnique}
 }
 
+// insertID runs an INSERT and returns the new row's id; both engines
+// accept RETURNING.
+func insertID(ctx context.Context, c Conn, query string, args ...any) (int64, error) {
+	var id int64
+	err := c.QueryRowContext(ctx, query+" RETURNING id", args...).Scan(&id)
+	return id, err
+}
+
 // tx runs fn in a transaction, committed if fn returns nil.
 func (db *DB) tx(ctx context.Context, fn func(Tx) error) error {
 	tx, err := db.begin(ctx)
