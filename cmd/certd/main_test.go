@@ -1140,8 +1140,11 @@ func TestBackup(t *testing.T) {
 	if out, err := run(t, "audit", "verify", "--data", dst); err != nil {
 		t.Fatalf("audit verify on the copy: %v\n%s", err, out)
 	}
-	if out, err := run(t, "backup", "--data", data, dst); err == nil {
-		t.Fatalf("backup over an existing folder succeeded: %s", out)
+	if out, err := run(t, "backup", "--data", data, dst); err == nil || !strings.Contains(out, "exists") {
+		t.Fatalf("backup over an existing folder: %v %s", err, out)
+	}
+	if out, err := run(t, "backup", "--data", data, filepath.Join(t.TempDir(), "no", "such", "parent")); err == nil {
+		t.Fatalf("backup under a missing folder succeeded: %s", out)
 	}
 	if err := d.stop(t); err != nil {
 		t.Fatal(err)

@@ -187,38 +187,32 @@ type Database interface {
 	Close() error
 }
 
-// jobDriver is river's driver over the same database, so that jobs are
-// queued in the transactions' database and survive restarts. SQLite
-// allows one writer, so its jobs go through the store's writer pool.
-func jobDriver(db Database) riverdriver.Driver[*sql.Tx] {
-	switch db := db.(type) {
-	case *postgres.DB:
-		return riverdatabasesql.New(db.Pool())
-	case *sqlite.DB:
-		return riversqlite.New(db.Writer())
-	}
-	panic(fmt.Sprintf("server: no job driver for %T", db))
-}
-
 // NewInserter returns a client that queues jobs for the server working
 // d's database, for CLI commands whose decisions the server acts on.
 func NewInserter(d *Data) (*pipeline.Inserter, error) {
-	return pipeline.NewInserter(jobDriver(d.DB))
+	return pipeline.NewInserter(d.jobs)
 }
 
-// openDatabase opens the configured database.
-func openDatabase(ctx context.Context, cfg Config) (Database, error) {
+// openDatabase opens the configured database and returns it with river's
+// driver over it, so that jobs are queued in the same database and
+// survive restarts. SQLite allows one writer, so its jobs go through the
+// store's writer pool.
+func openDatabase(ctx context.Context, cfg Config) (Database, riverdriver.Driver[*sql.Tx], error) {
 	if cfg.Database == "" {
-		return sqlite.Open(ctx, filepath.Join(cfg.DataDir, DatabaseFile))
+		db, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, DatabaseFile))
+		if err != nil {
+			return nil, nil, err
+		}
+		return db, riversqlite.New(db.Writer()), nil
 	}
 	if !strings.HasPrefix(cfg.Database, "postgres://") && !strings.HasPrefix(cfg.Database, "postgresql://") {
-		return nil, fmt.Errorf("--db %q: want a postgres:// URL (leave it empty for the embedded SQLite file)", redactURL(cfg.Database))
+		return nil, nil, fmt.Errorf("--db %q: want a postgres:// URL (leave it empty for the embedded SQLite file)", redactURL(cfg.Database))
 	}
 	db, err := postgres.Open(ctx, cfg.Database)
 	if err != nil {
-		return nil, fmt.Errorf("open PostgreSQL %s: %w", redactURL(cfg.Database), err)
+		return nil, nil, fmt.Errorf("open PostgreSQL %s: %w", redactURL(cfg.Database), err)
 	}
-	return db, nil
+	return db, riverdatabasesql.New(db.Pool()), nil
 }
 
 // redactURL hides a database URL's password, which must not reach logs.
@@ -241,6 +235,7 @@ type Data struct {
 	Audit    *audit.Log
 	Metrics  *metrics.Metrics
 	hsm      *ca.PKCS11Keys
+	jobs     riverdriver.Driver[*sql.Tx] // river's driver over DB
 }
 
 // Backup copies the data folder to dir, which must not exist yet: the
@@ -254,12 +249,19 @@ func (d *Data) Backup(ctx context.Context, dir string) error {
 	if !ok {
 		return errors.New("the data is in PostgreSQL: back it up with pg_dump, and copy the data folder's files")
 	}
-	if _, err := os.Stat(dir); err == nil {
+	if err := os.Mkdir(dir, 0o700); errors.Is(err, fs.ErrExist) {
 		return fmt.Errorf("backup folder %s exists; name a new one", dir)
-	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	} else if err != nil {
 		return err
 	}
+	if err := d.backup(ctx, db, dir); err != nil {
+		// A half-written copy must not pass for a backup.
+		return errors.Join(err, os.RemoveAll(dir))
+	}
+	return nil
+}
+
+func (d *Data) backup(ctx context.Context, db *sqlite.DB, dir string) error {
 	err := d.Audit.Hold(func() error {
 		if err := db.BackupTo(ctx, filepath.Join(dir, DatabaseFile)); err != nil {
 			return err
@@ -276,7 +278,7 @@ func (d *Data) Backup(ctx context.Context, dir string) error {
 		} else if err != nil {
 			return err
 		}
-		if err := os.MkdirAll(filepath.Join(dir, sub), 0o700); err != nil {
+		if err := os.Mkdir(filepath.Join(dir, sub), 0o700); err != nil {
 			return err
 		}
 		for _, e := range entries {
@@ -350,7 +352,7 @@ func OpenData(ctx context.Context, cfg Config) (*Data, error) {
 	if err != nil {
 		return nil, err
 	}
-	db, err := openDatabase(ctx, cfg)
+	db, jobs, err := openDatabase(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -429,6 +431,7 @@ func OpenData(ctx context.Context, cfg Config) (*Data, error) {
 		Audit:    auditLog,
 		hsm:      hsm,
 		Metrics:  m,
+		jobs:     jobs,
 	}, nil
 }
 
@@ -597,7 +600,7 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, data: data, ln: ln, url: selfURL}
 	if !cfg.Sandbox {
-		p, err := pipeline.New(ctx, pipeline.Options{Driver: jobDriver(data.DB), Validator: data.Orders, Log: cfg.Log})
+		p, err := pipeline.New(ctx, pipeline.Options{Driver: data.jobs, Validator: data.Orders, Log: cfg.Log})
 		if err != nil {
 			data.Close()
 			ln.Close()
