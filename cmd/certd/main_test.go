@@ -118,6 +118,33 @@ func serve(t *testing.T, dataDir string, args ...string) *daemon {
 	return d
 }
 
+// startListening starts a serve command built by the caller (its own
+// environment or arguments) and returns the URL it prints, or "" if it
+// exits first; the rest of its output is drained.
+func startListening(t *testing.T, cmd *exec.Cmd) string {
+	t.Helper()
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(stdout)
+	url := ""
+	for sc.Scan() {
+		if m := listening.FindStringSubmatch(sc.Text()); m != nil {
+			url = m[1]
+			break
+		}
+	}
+	go func() {
+		for sc.Scan() {
+		}
+	}()
+	return url
+}
+
 func (d *daemon) stop(t *testing.T) error {
 	if d.cmd.ProcessState != nil {
 		return nil
@@ -630,22 +657,7 @@ func TestCrashDuringIssuance(t *testing.T) {
 			creds := bootstrapCreds(t, data)
 			cmd := exec.Command(binary, "serve", "--data", data, "--listen", "127.0.0.1:0", "--http", "--sandbox")
 			cmd.Env = append(os.Environ(), "CERTD_TEST_CRASH_AT="+step)
-			stdout, _ := cmd.StdoutPipe()
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			sc := bufio.NewScanner(stdout)
-			url := ""
-			for sc.Scan() {
-				if m := listening.FindStringSubmatch(sc.Text()); m != nil {
-					url = m[1]
-					break
-				}
-			}
-			go func() {
-				for sc.Scan() {
-				}
-			}()
+			url := startListening(t, cmd)
 			c := client.New(url, creds.AccountID, creds.APIKey)
 			c.HTTPClient = &http.Client{Timeout: 10 * time.Second}
 			_, err := c.OrderSSL(context.Background(), sampleOrder(testutil.CSR(t, testutil.Key(t, "p256"), "www.example.com")))
@@ -828,22 +840,7 @@ log-format = "json"
 	cmd.Env = append(os.Environ(), "CERTD_NODE_ID=from-env")
 	var stderr syncBuffer
 	cmd.Stderr = &stderr
-	stdout, _ := cmd.StdoutPipe()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	sc := bufio.NewScanner(stdout)
-	url := ""
-	for sc.Scan() {
-		if m := listening.FindStringSubmatch(sc.Text()); m != nil {
-			url = m[1]
-			break
-		}
-	}
-	go func() {
-		for sc.Scan() {
-		}
-	}()
+	url := startListening(t, cmd)
 	defer func() { _ = cmd.Process.Signal(syscall.SIGTERM); _ = cmd.Wait() }()
 	if !strings.HasPrefix(url, "http://") {
 		t.Fatalf("http = true from the file not applied: %q", url)
