@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"database/sql"
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
@@ -15,6 +16,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -909,14 +911,14 @@ func TestServeOnPostgres(t *testing.T) {
 	}
 }
 
-// twoNodes starts two sandbox nodes, a then b, on one fresh PostgreSQL
-// database and one data folder.
-func twoNodes(t *testing.T) (data string, a, b *daemon) {
+// twoNodes starts two nodes, a then b, on one fresh PostgreSQL database
+// (in CERTD_DB) and one data folder, both with args.
+func twoNodes(t *testing.T, args ...string) (data string, a, b *daemon) {
 	t.Helper()
 	t.Setenv("CERTD_DB", testutil.PostgresDB(t))
 	data = t.TempDir()
-	a = serve(t, data, "--sandbox", "--http", "--node-id", "a")
-	b = serve(t, data, "--sandbox", "--http", "--node-id", "b")
+	a = serve(t, data, append([]string{"--http", "--node-id", "a"}, args...)...)
+	b = serve(t, data, append([]string{"--http", "--node-id", "b"}, args...)...)
 	return data, a, b
 }
 
@@ -925,7 +927,7 @@ func twoNodes(t *testing.T) (data string, a, b *daemon) {
 // read, reissued and revoked through the other, and orders placed on both
 // at once get distinct ids and serials.
 func TestTwoNodesOnPostgres(t *testing.T) {
-	data, a, b := twoNodes(t)
+	data, a, b := twoNodes(t, "--sandbox")
 	creds := bootstrapCreds(t, data)
 	ca := client.New(a.url, creds.AccountID, creds.APIKey)
 	cb := client.New(b.url, creds.AccountID, creds.APIKey)
@@ -1028,7 +1030,7 @@ func TestTwoNodesOnPostgres(t *testing.T) {
 // clients place orders on it: every order it answered 201 is there, issued,
 // on the other node, which goes on serving.
 func TestNodeKilledUnderLoad(t *testing.T) {
-	data, a, b := twoNodes(t)
+	data, a, b := twoNodes(t, "--sandbox")
 	creds := bootstrapCreds(t, data)
 	ca := client.New(a.url, creds.AccountID, creds.APIKey)
 	cb := client.New(b.url, creds.AccountID, creds.APIKey)
@@ -1084,6 +1086,85 @@ func TestNodeKilledUnderLoad(t *testing.T) {
 	if _, err := cb.OrderSSL(ctx, sampleOrder(testutil.CSR(t, testutil.Key(t, "p256"), "www.example.com"))); err != nil {
 		t.Fatalf("surviving node: %v", err)
 	}
+}
+
+// TestJobOfKilledNodeFinishes kills the node that is in the middle of an
+// order's check (its CAA lookup is held unanswered by the DNS server):
+// the other node takes the job over once it is overdue, and issues.
+func TestJobOfKilledNodeFinishes(t *testing.T) {
+	resolver := testutil.NewDNS(t)
+	data, a, b := twoNodes(t, "--dns-resolver", resolver.Addr(), "--job-timeout", "2s")
+	nodes := map[string]*daemon{"a": a, "b": b}
+	creds := bootstrapCreds(t, data)
+	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+	defer cancel()
+	if out, err := run(t, "domain", "validate", "--data", data, "--account", "1", "example.com"); err != nil {
+		t.Fatal(err, out)
+	}
+	// A first order makes the organization, which the operator validates,
+	// so that the second order waits for nothing but its CAA check.
+	first := client.New(a.url, creds.AccountID, creds.APIKey)
+	id, err := first.OrderSSL(ctx, sampleOrder(testutil.CSR(t, testutil.Key(t, "p256"), "www.example.com")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	orgs, err := run(t, "org", "list", "--data", data)
+	if err != nil {
+		t.Fatal(err, orgs)
+	}
+	if out, err := run(t, "org", "validate", strings.Fields(strings.Split(orgs, "\n")[1])[0], "--data", data, "--note", "registry checked"); err != nil {
+		t.Fatal(err, out)
+	}
+	if _, err := first.WaitForCertificate(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+
+	arrived, release := resolver.Hold("held.example.com")
+	defer release()
+	req := sampleOrder(testutil.CSR(t, testutil.Key(t, "p256"), "held.example.com"))
+	req.CommonName, req.SANs = "held.example.com", nil
+	if id, err = first.OrderSSL(ctx, req); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-arrived:
+	case <-ctx.Done():
+		t.Fatal("no node looked up held.example.com")
+	}
+	db, err := sql.Open("pgx", os.Getenv("CERTD_DB"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	job := `SELECT state, attempted_by, errors FROM river_job WHERE kind = 'validate_order' AND (args->>'order_id')::bigint = $1`
+	orderID, _ := strconv.ParseInt(id, 10, 64)
+	var state, attemptedBy string
+	var errs sql.NullString
+	if err := db.QueryRowContext(ctx, job, orderID).Scan(&state, &attemptedBy, &errs); err != nil {
+		t.Fatal(err)
+	}
+	worker := strings.SplitN(strings.Trim(attemptedBy, "{}"), "_", 2)[0]
+	dead, survivor := nodes[worker], nodes[map[string]string{"a": "b", "b": "a"}[worker]]
+	if state != "running" || dead == nil {
+		t.Fatalf("job of order %s: state %s, attempted by %s", id, state, attemptedBy)
+	}
+	if err := dead.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	release()
+	t.Logf("killed node %s while it checked order %s", worker, id)
+
+	c := client.New(survivor.url, creds.AccountID, creds.APIKey)
+	if _, err := c.WaitForCertificate(ctx, id); err != nil {
+		t.Fatalf("order %s, whose check was running on the killed node: %v", id, err)
+	}
+	if err := db.QueryRowContext(ctx, job, orderID).Scan(&state, &attemptedBy, &errs); err != nil {
+		t.Fatal(err)
+	}
+	if state != "completed" || !strings.Contains(errs.String, "Stuck job rescued") {
+		t.Fatalf("job of order %s: state %s, attempted by %s, errors %s", id, state, attemptedBy, errs.String)
+	}
+	t.Logf("job attempted by %s", attemptedBy)
 }
 
 // TestBackup copies the data folder while orders are being placed: the

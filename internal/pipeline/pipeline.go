@@ -14,6 +14,7 @@ import (
 	"database/sql"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -61,12 +62,13 @@ func (ValidateArgs) Kind() string { return "validate_order" }
 
 type validateWorker struct {
 	river.WorkerDefaults[ValidateArgs]
-	v   Validator
-	log *slog.Logger
+	v       Validator
+	log     *slog.Logger
+	timeout time.Duration
 }
 
 // Timeout bounds one check of an order (DNS, HTTP and CAA lookups).
-func (w *validateWorker) Timeout(*river.Job[ValidateArgs]) time.Duration { return 2 * time.Minute }
+func (w *validateWorker) Timeout(*river.Job[ValidateArgs]) time.Duration { return w.timeout }
 
 func (w *validateWorker) Work(ctx context.Context, job *river.Job[ValidateArgs]) error {
 	done, again, err := w.v.Validate(ctx, job.Args.OrderID)
@@ -102,7 +104,26 @@ type Options struct {
 	// PollInterval is how often idle workers look for due jobs (default
 	// one second).
 	PollInterval time.Duration
+	// JobTimeout bounds one check of an order (default DefaultJobTimeout).
+	// A job still marked running RescueFactor times this long after it
+	// started belongs to a node that died, and another node takes it.
+	JobTimeout time.Duration
+	// NodeID names this node in the job table (river's client id, which
+	// records who attempted each job); a timestamp keeps it unique when
+	// two nodes share a name.
+	NodeID string
 }
+
+// DefaultJobTimeout bounds one check of an order: DNS, HTTP and CAA
+// lookups, each with its own shorter timeout, and the issuance.
+const DefaultJobTimeout = 2 * time.Minute
+
+// RescueFactor times the job timeout is how long a job may stay running
+// before it is handed to another node. Above one, so that a slow job on
+// a live node is never worked twice at once; river's default (an hour
+// more than the timeout) would leave an order of a killed node waiting
+// that long.
+const RescueFactor = 2.5
 
 // New prepares the queue, applying river's own migrations.
 func New(ctx context.Context, o Options) (*Pipeline, error) {
@@ -120,21 +141,24 @@ func New(ctx context.Context, o Options) (*Pipeline, error) {
 	if o.PollInterval <= 0 {
 		o.PollInterval = time.Second
 	}
+	if o.JobTimeout <= 0 {
+		o.JobTimeout = DefaultJobTimeout
+	}
 	workers := river.NewWorkers()
-	river.AddWorker(workers, &validateWorker{v: o.Validator, log: o.Log})
+	river.AddWorker(workers, &validateWorker{v: o.Validator, log: o.Log, timeout: o.JobTimeout})
 	river.AddWorker(workers, &crlWorker{v: o.Validator})
 	client, err := river.NewClient(driver, &river.Config{
+		ID:                clientID(o.NodeID, time.Now()),
 		Queues:            map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: o.Workers}},
 		Workers:           workers,
 		FetchCooldown:     o.PollInterval / 4,
 		FetchPollInterval: o.PollInterval,
 		Logger:            o.Log.With("component", "river"),
 		MaxAttempts:       25,
+		JobTimeout:        o.JobTimeout,
 		// A job whose node died while working it is handed to another
-		// node after this; it must exceed the validate job's 2-minute
-		// timeout, and river's default (an hour) would leave an order
-		// of a killed node waiting that long.
-		RescueStuckJobsAfter: 5 * time.Minute,
+		// node after this.
+		RescueStuckJobsAfter: time.Duration(RescueFactor * float64(o.JobTimeout)),
 		// One node (the river leader) renews the CRLs on a schedule; the
 		// CRL numbers come from the database either way.
 		PeriodicJobs: []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(CRLInterval),
@@ -145,6 +169,19 @@ func New(ctx context.Context, o Options) (*Pipeline, error) {
 		return nil, err
 	}
 	return &Pipeline{client: client, v: o.Validator, log: o.Log}, nil
+}
+
+// clientID is river's client id for a node: its name (cut to fit river's
+// 100-byte limit) and the start time, as river's own default does with
+// the host name.
+func clientID(node string, start time.Time) string {
+	if node == "" {
+		node = "certd"
+	}
+	if len(node) > 60 {
+		node = strings.ToValidUTF8(node[:60], "")
+	}
+	return node + "_" + start.UTC().Format("2006_01_02T15_04_05.000000")
 }
 
 // Start runs the workers and queues every waiting order.

@@ -135,6 +135,11 @@ type Config struct {
 	Database string
 	// NodeID names this node in logs and metrics (default: the host name).
 	NodeID string
+	// JobTimeout bounds one background check of an order (default
+	// pipeline.DefaultJobTimeout); a check left running by a node that
+	// died is taken over by another node after pipeline.RescueFactor
+	// times this.
+	JobTimeout time.Duration
 	// Registry receives the Prometheus metrics, served at /metrics; serve
 	// makes one when it is nil.
 	Registry *prometheus.Registry
@@ -335,6 +340,9 @@ func OpenData(ctx context.Context, cfg Config) (*Data, error) {
 	cfg.defaults()
 	if cfg.CRLLifetime < 0 || cfg.CRLLifetime > 10*24*time.Hour {
 		return nil, fmt.Errorf("--crl-next-update %v: must be at most 10 days (BRs 4.9.7)", cfg.CRLLifetime)
+	}
+	if cfg.JobTimeout != 0 && (cfg.JobTimeout < time.Second || cfg.JobTimeout > time.Hour) {
+		return nil, fmt.Errorf("--job-timeout %v: must be between 1s and 1h", cfg.JobTimeout)
 	}
 	if cfg.Existing {
 		marker := filepath.Join(cfg.DataDir, DatabaseFile)
@@ -600,7 +608,9 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, data: data, ln: ln, url: selfURL}
 	if !cfg.Sandbox {
-		p, err := pipeline.New(ctx, pipeline.Options{Driver: data.jobs, Validator: data.Orders, Log: cfg.Log})
+		p, err := pipeline.New(ctx, pipeline.Options{
+			Driver: data.jobs, Validator: data.Orders, Log: cfg.Log, JobTimeout: cfg.JobTimeout, NodeID: cfg.NodeID,
+		})
 		if err != nil {
 			data.Close()
 			ln.Close()

@@ -18,13 +18,23 @@ type DNS struct {
 	mu       sync.Mutex
 	records  map[string][]dns.RR // by lower-case FQDN
 	servfail map[string]bool
+	held     map[string]*hold
 	addr     string
 }
+
+// hold is a name whose queries wait unanswered until released.
+type hold struct {
+	arrived  chan struct{}
+	released chan struct{}
+	once     sync.Once
+}
+
+func (h *hold) release() { h.once.Do(func() { close(h.released) }) }
 
 // NewDNS starts a DNS server for the test's lifetime.
 func NewDNS(t testing.TB) *DNS {
 	t.Helper()
-	d := &DNS{records: map[string][]dns.RR{}, servfail: map[string]bool{}}
+	d := &DNS{records: map[string][]dns.RR{}, servfail: map[string]bool{}, held: map[string]*hold{}}
 	var udp net.PacketConn
 	var tcp net.Listener
 	for attempt := 0; ; attempt++ {
@@ -49,6 +59,11 @@ func NewDNS(t testing.TB) *DNS {
 	go func() { _ = us.ActivateAndServe() }()
 	go func() { _ = ts.ActivateAndServe() }()
 	t.Cleanup(func() {
+		d.mu.Lock()
+		for _, h := range d.held {
+			h.release() // the servers wait for their handlers
+		}
+		d.mu.Unlock()
 		_ = us.Shutdown()
 		_ = ts.Shutdown()
 	})
@@ -87,7 +102,37 @@ func (d *DNS) ServFail(name string) {
 	d.servfail[strings.ToLower(dns.Fqdn(name))] = true
 }
 
+// Hold makes queries for name wait, unanswered, until release is called
+// (then they are answered as usual): a lookup caught in the middle. The
+// channel receives a value for each query that arrives, without
+// blocking the server.
+func (d *DNS) Hold(name string) (arrived <-chan struct{}, release func()) {
+	h := &hold{arrived: make(chan struct{}, 100), released: make(chan struct{})}
+	d.mu.Lock()
+	d.held[strings.ToLower(dns.Fqdn(name))] = h
+	d.mu.Unlock()
+	return h.arrived, h.release
+}
+
+// wait blocks a query for a held name until its release.
+func (d *DNS) wait(name string) {
+	d.mu.Lock()
+	h := d.held[name]
+	d.mu.Unlock()
+	if h == nil {
+		return
+	}
+	select {
+	case h.arrived <- struct{}{}:
+	default:
+	}
+	<-h.released
+}
+
 func (d *DNS) serve(w dns.ResponseWriter, req *dns.Msg) {
+	if len(req.Question) == 1 {
+		d.wait(strings.ToLower(req.Question[0].Name))
+	}
 	m := new(dns.Msg)
 	m.SetReply(req)
 	m.RecursionAvailable = true
