@@ -864,9 +864,11 @@ log-format = "json"
 	}
 
 	for name, bad := range map[string]struct{ file, want string }{
-		"unknown key": {`colour = "blue"` + "\n", "unknown key(s) colour"},
-		"bad value":   {`http = "maybe"` + "\n", "key http"},
-		"not toml":    {`=== nope`, "config file"},
+		"unknown key":              {`colour = "blue"` + "\n", "unknown key(s) colour"},
+		"bad value":                {`http = "maybe"` + "\n", "key http"},
+		"not toml":                 {`=== nope`, "config file"},
+		"job timeout out of range": {"data = \"" + data + "\"\njob-timeout = \"1ms\"\n", "--job-timeout 1ms: must be between 1s and 1h"},
+		"CRL lifetime too long":    {"data = \"" + data + "\"\ncrl-next-update = \"300h\"\n", "--crl-next-update 300h0m0s: must be at most 10 days"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			write(bad.file)
