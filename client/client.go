@@ -1,27 +1,69 @@
-// Package client is a Go SDK for certd's DigiCert REST API v1 (and for any
-// server that speaks it).
+// Package client is a Go SDK for certd's DigiCert REST API v1, and for
+// any server that speaks it.
 //
-// Create a Client with the server's base URL and an account's credentials,
-// then order, poll and download:
+// # Connecting
 //
-//	c := client.New("https://127.0.0.1:8443", "000001", apiKey)
-//	id, err := c.OrderSSL(ctx, client.OrderSSLRequest{CSR: csrPEM, Validity: 1, ...})
-//	order, err := c.Order(ctx, id)
-//	cert, err := c.Certificate(ctx, id)
+// A Client is a server's base URL and an account's credentials (the
+// account id and an API key, sent with HTTP Basic authentication):
 //
-// Every call takes a context. Errors the server reports come back as
-// *Error, which carries the HTTP status and the v1 error codes; use
-// errors.As to inspect them.
+//	c := client.New("https://ca.example.internal:8443", "000001", apiKey)
+//
+// certd's own root is not in the system's trust store; trust it with
+// TrustRoots and the root's PEM file (ca/root.crt in certd's data folder,
+// or GET /ca/root.crt):
+//
+//	rootPEM, _ := os.ReadFile("root.crt")
+//	if err := c.TrustRoots(rootPEM); err != nil { ... }
+//
+// # Ordering a certificate
+//
+// Make a key and a certificate signing request (crypto/x509 does both),
+// order, and wait for the certificate:
+//
+//	id, err := c.OrderSSL(ctx, client.OrderSSLRequest{
+//		CSR: csrPEM, Validity: 1, CommonName: "www.example.com",
+//		OrgName: "Example LLC", ..., // the organization and its contact
+//	})
+//	cert, err := c.WaitForCertificate(ctx, id)
+//	// cert.Certs.Certificate, .Intermediate, .Root, .PKCS7: PEM
+//
+// Outside certd's sandbox mode the order waits until every name passes
+// domain-control validation and the organization is validated: Order
+// (and DCV) say what to publish and what the order waits for, and
+// WaitForCertificate's WithProgress option reports it while it waits.
+//
+// # Errors
+//
+// Every call takes a context. Errors the server answers come back as
+// *Error, which carries the HTTP status and the v1 error codes
+// ("invalid_param:csr", "cert_unavailable_processing", ...):
+//
+//	var e *client.Error
+//	if errors.As(err, &e) && e.Has("order_already_revoked") { ... }
+//
+// Other errors are the network's or the context's.
+//
+// # Retries
+//
+// Reads (GET) are retried on network errors and on 429, 502, 503 and 504
+// answers, with backoff (and the server's Retry-After when it sends one),
+// at most Retries times. Calls that change something (orders, reissues,
+// decisions, revocations) are never retried: a retried order could
+// become two certificates.
 package client
 
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -29,18 +71,39 @@ import (
 // MediaType is the v1 JSON media type the client sends and accepts.
 const MediaType = "application/vnd.digicert.rest-v1+json"
 
-// Client talks to one server as one account.
+// Client talks to one server as one account. Its fields may be changed
+// before the first call, not during calls.
 type Client struct {
 	BaseURL    string
 	AccountID  string
 	APIKey     string
 	HTTPClient *http.Client
 	UserAgent  string
+	// Retries is how many times a read is tried again after a network
+	// error or a 429/502/503/504 answer (New sets 3; 0 turns retries off).
+	Retries int
 }
 
 // New returns a client using http.DefaultClient.
 func New(baseURL, accountID, apiKey string) *Client {
-	return &Client{BaseURL: strings.TrimSuffix(baseURL, "/"), AccountID: accountID, APIKey: apiKey, HTTPClient: http.DefaultClient, UserAgent: "certd-go-client/1"}
+	return &Client{
+		BaseURL: strings.TrimSuffix(baseURL, "/"), AccountID: accountID, APIKey: apiKey,
+		HTTPClient: http.DefaultClient, UserAgent: "certd-go-client/1", Retries: 3,
+	}
+}
+
+// TrustRoots makes the client trust the PEM certificates in rootsPEM
+// (and only them) for the server's TLS certificate: certd's root, for a
+// server whose listener certificate certd issued itself.
+func (c *Client) TrustRoots(rootsPEM []byte) error {
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(rootsPEM) {
+		return errors.New("certd: no PEM certificate among the roots given")
+	}
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	transport.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	c.HTTPClient = &http.Client{Transport: transport}
+	return nil
 }
 
 // ErrorItem is one entry of the v1 error envelope.
@@ -49,13 +112,19 @@ type ErrorItem struct {
 	Description string `json:"description"`
 }
 
-// Error is an error answer from the server.
+// Error is an error answer from the server: its HTTP status and every
+// problem the v1 envelope listed.
 type Error struct {
 	Status int
 	Errors []ErrorItem
+	// RetryAfter is the server's Retry-After, when it sent one (429).
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string {
+	if len(e.Errors) == 0 {
+		return fmt.Sprintf("certd: HTTP %d", e.Status)
+	}
 	parts := make([]string, len(e.Errors))
 	for i, it := range e.Errors {
 		parts[i] = it.Code + ": " + it.Description
@@ -73,177 +142,92 @@ func (e *Error) Has(code string) bool {
 	return false
 }
 
+// Code is the first error code of the answer ("" if it had none).
+func (e *Error) Code() string {
+	if len(e.Errors) == 0 {
+		return ""
+	}
+	return e.Errors[0].Code
+}
+
 // HasCode reports whether err is an *Error carrying code.
 func HasCode(err error, code string) bool {
 	var e *Error
 	return errors.As(err, &e) && e.Has(code)
 }
 
-// OrderSSLRequest is the body of POST /order/ssl.
-type OrderSSLRequest struct {
-	CSR                    string   `json:"csr"`
-	Validity               int      `json:"validity"`
-	CommonName             string   `json:"common_name,omitempty"`
-	SANs                   []string `json:"sans,omitempty"`
-	ServerType             int      `json:"server_type,omitempty"`
-	SignatureHash          string   `json:"signature_hash,omitempty"`
-	OrgUnit                string   `json:"org_unit,omitempty"`
-	OrgName                string   `json:"org_name"`
-	OrgAddr1               string   `json:"org_addr1"`
-	OrgAddr2               string   `json:"org_addr2,omitempty"`
-	OrgCity                string   `json:"org_city"`
-	OrgState               string   `json:"org_state"`
-	OrgZip                 string   `json:"org_zip"`
-	OrgCountry             string   `json:"org_country"`
-	Telephone              string   `json:"telephone,omitempty"`
-	OrgContactJobTitle     string   `json:"org_contact_job_title,omitempty"`
-	OrgContactFirstName    string   `json:"org_contact_firstname"`
-	OrgContactLastName     string   `json:"org_contact_lastname"`
-	OrgContactEmail        string   `json:"org_contact_email"`
-	OrgContactTelephone    string   `json:"org_contact_telephone"`
-	OrgContactTelephoneExt string   `json:"org_contact_telephone_ext,omitempty"`
-	EV                     bool     `json:"ev,omitempty"`
-}
-
-// CertificateDetails is the certificate_details of GET /order/{id}.
-type CertificateDetails struct {
-	OrderID        string   `json:"order_id"`
-	Status         string   `json:"status"`
-	ProductName    string   `json:"product_name"`
-	Validity       string   `json:"validity"`
-	OrgUnit        string   `json:"org_unit"`
-	CommonName     string   `json:"common_name"`
-	SANs           []string `json:"sans"`
-	OrderDate      string   `json:"order_date"`
-	ValidFrom      string   `json:"valid_from"`
-	ValidTill      string   `json:"valid_till"`
-	ServerType     string   `json:"server_type"`
-	ServerTypeName string   `json:"server_type_name"`
-	SiteSealToken  string   `json:"site_seal_token"`
-}
-
-// NameSet is a common name with its SANs.
-type NameSet struct {
-	CommonName string   `json:"common_name"`
-	SANs       []string `json:"sans"`
-}
-
-// Order is GET /order/{id}.
-type Order struct {
-	CertificateDetails CertificateDetails `json:"certificate_details"`
-	PendingReissue     *NameSet           `json:"pending_reissue,omitempty"`
-	Receipt            *struct {
-		OrderTotal string `json:"order_total"`
-	} `json:"receipt,omitempty"`
-}
-
-// Certificate is GET /order/{id}/certificate.
-type Certificate struct {
-	OrderID string `json:"order_id"`
-	Serial  string `json:"serial"`
-	Certs   struct {
-		Certificate  string `json:"certificate"`
-		Intermediate string `json:"intermediate"`
-		Root         string `json:"root"`
-		PKCS7        string `json:"pkcs7"`
-	} `json:"certs"`
-}
-
-// ReissueRequest is the body of REISSUE /order/{id}. Empty fields keep
-// the order's values; SANs, when not nil, replace them.
-type ReissueRequest struct {
-	CSR        string   `json:"csr,omitempty"`
-	CommonName string   `json:"common_name,omitempty"`
-	SANs       []string `json:"sans,omitempty"`
-	ServerType int      `json:"server_type,omitempty"`
-	Comments   string   `json:"comments,omitempty"`
-}
-
-// Reissue is the answer to REISSUE.
-type Reissue struct {
-	PendingNameChanges struct {
-		AddedNames   []string `json:"added_names"`
-		DroppedNames []string `json:"dropped_names"`
-	} `json:"pending_name_changes"`
-	RejectedReissue *NameSet `json:"rejected_reissue,omitempty"`
-}
-
-// OrderSSL creates an SSL order and returns its id.
-func (c *Client) OrderSSL(ctx context.Context, r OrderSSLRequest) (string, error) {
-	var out struct {
-		OrderID string `json:"order_id"`
+// StatusOf is the HTTP status of an *Error, or 0 for other errors.
+func StatusOf(err error) int {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Status
 	}
-	err := c.do(ctx, "POST", "/order/ssl", r, &out)
-	return out.OrderID, err
+	return 0
 }
 
-// Order returns an order's details.
-func (c *Client) Order(ctx context.Context, id string) (*Order, error) {
-	var out Order
-	if err := c.do(ctx, "GET", "/order/"+id, nil, &out); err != nil {
-		return nil, err
-	}
-	return &out, nil
-}
-
-// Certificate returns an order's issued certificate and chain. Before
-// issuance the error carries the code cert_unavailable_processing.
-func (c *Client) Certificate(ctx context.Context, id string) (*Certificate, error) {
-	var out Certificate
-	if err := c.do(ctx, "GET", "/order/"+id+"/certificate", nil, &out); err != nil {
-		return nil, err
-	}
-	return &out, nil
-}
-
-// Reissue asks for a new certificate (new key and/or names) on an issued
-// order, with the REISSUE method.
-func (c *Client) Reissue(ctx context.Context, id string, r ReissueRequest) (*Reissue, error) {
-	var out Reissue
-	if err := c.do(ctx, "REISSUE", "/order/"+id, r, &out); err != nil {
-		return nil, err
-	}
-	return &out, nil
-}
-
-// WaitForCertificate polls until the order's certificate is issued, the
-// context ends, or the server reports an error other than "not issued
-// yet". The wait between polls doubles from one second up to a minute.
-func (c *Client) WaitForCertificate(ctx context.Context, id string) (*Certificate, error) {
-	wait := time.Second
-	for {
-		cert, err := c.Certificate(ctx, id)
-		if err == nil || !HasCode(err, "cert_unavailable_processing") {
-			return cert, err
+// retryable reports whether a read that failed this way may be tried
+// again.
+func retryable(err error) bool {
+	var e *Error
+	if errors.As(err, &e) {
+		switch e.Status {
+		case http.StatusTooManyRequests, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+			return true
 		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return nil, ctx.Err()
-		case <-t.C:
-		}
-		wait = min(wait*2, time.Minute)
+		return false
 	}
+	return !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded)
 }
 
-func (c *Client) do(ctx context.Context, method, path string, in, out any) error {
-	var body io.Reader
+// do sends one call and decodes its answer into out. Reads are retried.
+func (c *Client) do(ctx context.Context, method, path string, query url.Values, in, out any) error {
+	var body []byte
 	if in != nil {
 		b, err := json.Marshal(in)
 		if err != nil {
 			return err
 		}
-		body = bytes.NewReader(b)
+		body = b
 	}
-	req, err := http.NewRequestWithContext(ctx, method, c.BaseURL+path, body)
+	wait := 250 * time.Millisecond
+	for attempt := 0; ; attempt++ {
+		err := c.once(ctx, method, path, query, body, out)
+		if err == nil || method != http.MethodGet || attempt >= c.Retries || !retryable(err) || ctx.Err() != nil {
+			return err
+		}
+		pause := wait
+		var e *Error
+		if errors.As(err, &e) && e.RetryAfter > 0 {
+			pause = e.RetryAfter
+		}
+		t := time.NewTimer(pause)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		case <-t.C:
+		}
+		wait = min(wait*2, 5*time.Second)
+	}
+}
+
+func (c *Client) once(ctx context.Context, method, path string, query url.Values, body []byte, out any) error {
+	u := c.BaseURL + path
+	if len(query) > 0 {
+		u += "?" + query.Encode()
+	}
+	var r io.Reader
+	if body != nil {
+		r = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u, r)
 	if err != nil {
 		return err
 	}
 	req.SetBasicAuth(c.AccountID, c.APIKey)
 	req.Header.Set("Accept", MediaType)
 	req.Header.Set("User-Agent", c.UserAgent)
-	if in != nil {
+	if body != nil {
 		req.Header.Set("Content-Type", MediaType)
 	}
 	hc := c.HTTPClient
@@ -255,12 +239,15 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 		return err
 	}
 	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
 	if err != nil {
 		return err
 	}
 	if resp.StatusCode >= 400 {
 		e := &Error{Status: resp.StatusCode}
+		if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && s > 0 {
+			e.RetryAfter = time.Duration(s) * time.Second
+		}
 		var env struct {
 			Errors []ErrorItem `json:"errors"`
 		}
@@ -272,5 +259,8 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 	if out == nil || len(data) == 0 {
 		return nil
 	}
-	return json.Unmarshal(data, out)
+	if err := json.Unmarshal(data, out); err != nil {
+		return fmt.Errorf("certd: %s %s: the answer is not the expected JSON: %w", method, path, err)
+	}
+	return nil
 }

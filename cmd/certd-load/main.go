@@ -130,7 +130,9 @@ func newCSR(name string) (string, error) {
 func order(csr, name string) client.OrderSSLRequest {
 	return client.OrderSSLRequest{
 		CSR: csr, Validity: 1, CommonName: name, ServerType: 2,
-		OrgName: "Load Test LLC", OrgAddr1: "1 Load Street", OrgCity: "Tampa", OrgState: "FL", OrgZip: "33615", OrgCountry: "US",
-		OrgContactFirstName: "Load", OrgContactLastName: "Tester", OrgContactEmail: "load@example.com", OrgContactTelephone: "555-123-1234",
+		Org: client.Org{
+			OrgName: "Load Test LLC", OrgAddr1: "1 Load Street", OrgCity: "Tampa", OrgState: "FL", OrgZip: "33615", OrgCountry: "US",
+			OrgContactFirstName: "Load", OrgContactLastName: "Tester", OrgContactEmail: "load@example.com", OrgContactTelephone: "555-123-1234",
+		},
 	}
 }

@@ -192,8 +192,10 @@ func httpsClient(t *testing.T, dataDir string) *http.Client {
 func sampleOrder(csr string) client.OrderSSLRequest {
 	return client.OrderSSLRequest{
 		CSR: csr, Validity: 1, CommonName: "www.example.com", SANs: []string{"a.example.com"}, ServerType: 2,
-		OrgName: "Tampa Bay Cray LLC", OrgAddr1: "1234 Sesame Street", OrgCity: "Tampa", OrgState: "FL", OrgZip: "33615", OrgCountry: "US",
-		OrgContactFirstName: "Joe", OrgContactLastName: "Bloggs", OrgContactEmail: "joe@example.com", OrgContactTelephone: "555-123-1234",
+		Org: client.Org{
+			OrgName: "Tampa Bay Cray LLC", OrgAddr1: "1234 Sesame Street", OrgCity: "Tampa", OrgState: "FL", OrgZip: "33615", OrgCountry: "US",
+			OrgContactFirstName: "Joe", OrgContactLastName: "Bloggs", OrgContactEmail: "joe@example.com", OrgContactTelephone: "555-123-1234",
+		},
 	}
 }
 

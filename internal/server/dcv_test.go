@@ -354,8 +354,10 @@ func readCreds(t *testing.T, dir string) account.Credentials {
 func sampleSSL(t *testing.T) client.OrderSSLRequest {
 	return client.OrderSSLRequest{
 		CSR: csrFor(t, "www.example.com"), Validity: 1, CommonName: "www.example.com",
-		OrgName: "Tampa Bay Cray LLC", OrgAddr1: "1234 Sesame Street", OrgCity: "Tampa", OrgState: "FL", OrgZip: "33615", OrgCountry: "US",
-		OrgContactFirstName: "Joe", OrgContactLastName: "Bloggs", OrgContactEmail: "joe@example.com", OrgContactTelephone: "555-123-1234",
+		Org: client.Org{
+			OrgName: "Tampa Bay Cray LLC", OrgAddr1: "1234 Sesame Street", OrgCity: "Tampa", OrgState: "FL", OrgZip: "33615", OrgCountry: "US",
+			OrgContactFirstName: "Joe", OrgContactLastName: "Bloggs", OrgContactEmail: "joe@example.com", OrgContactTelephone: "555-123-1234",
+		},
 	}
 }
 
