@@ -176,6 +176,11 @@ func retryable(err error) bool {
 		}
 		return false
 	}
+	// A certificate the client does not trust stays untrusted.
+	var cv *tls.CertificateVerificationError
+	if errors.As(err, &cv) {
+		return false
+	}
 	return !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded)
 }
 

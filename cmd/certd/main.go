@@ -34,20 +34,38 @@ func main() {
 	stop()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "certd:", err)
-		os.Exit(1)
+		os.Exit(exitCode(err))
 	}
 }
 
 func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	root := &cobra.Command{
-		Use:           "certd",
-		Short:         "A self-hosted certificate authority with the DigiCert REST API v1",
+		Use:   "certd",
+		Short: "A self-hosted certificate authority with the DigiCert REST API v1",
+		Long: `certd is a certificate authority with the DigiCert REST API v1, and its
+client. Run the CA with "certd serve"; order and manage certificates from
+a terminal with "certd csr", "certd order", "certd request" and "certd
+domain" (settings: --url/--account/--api-key, CERTD_URL/CERTD_ACCOUNT_ID/
+CERTD_API_KEY, or a profile in ~/.config/certd/config.toml).
+
+Exit codes: 0 done; 1 failed (server error, file not written); 2 bad
+usage or a missing setting; 3 the server refused the request (invalid
+input, wrong state); 4 authentication failed or the key's role does not
+allow it; 5 no such order or request, or no certificate to serve; 6
+--timeout passed while waiting; 7 the server could not be reached
+(network, TLS); 8 not ready yet (not issued, domains not validated);
+130 interrupted.`,
+		Example: `  certd serve
+  certd order ssl --cn www.example.com --org-file org.toml --wait
+  certd completion bash > /etc/bash_completion.d/certd`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(newServe(), newAccount(), newAPIKey(), newOrder(), newDomain(), newOrg(), newAudit(), newBackup(), newCA(), newInit())
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	root.AddCommand(newServe(), newCSR(), newOrder(), newRequest(), newDomain(), newAccount(), newAPIKey(), newOrg(), newAudit(), newBackup(), newCA(), newInit())
+	strictGroups(root)
 	return root
 }
 
@@ -96,7 +114,7 @@ bootstrap-account.json. Later starts reuse all of it.`,
 		Example: `  certd serve
   certd serve --sandbox --http --listen 127.0.0.1:8080
   certd serve --data /var/lib/certd --public-url https://ca.example.internal`,
-		Args: cobra.NoArgs,
+		Args: args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := applySettings(cmd, configFile); err != nil {
 				return err
@@ -168,7 +186,7 @@ only now; certd keeps only its hash. Works while the server runs on the
 same data folder.`,
 		Example: `  certd account create --name ops
   certd account create --json`,
-		Args: cobra.NoArgs,
+		Args: args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			d, err := openData(cmd, dataDir)
 			if err != nil {
@@ -195,14 +213,15 @@ same data folder.`,
 }
 
 func newOrder() *cobra.Command {
-	cmd := &cobra.Command{Use: "order", Short: "Operator actions on orders"}
+	cmd := &cobra.Command{Use: "order", Short: "Order certificates and manage orders (and operator actions: approve, provision)"}
+	addOrderClient(cmd)
 	var dataDir string
 	approve := &cobra.Command{
 		Use:   "approve ORDER_ID",
 		Short: "Approve an order's pending issuance or reissue, and issue it",
 		Example: `  certd order approve 00000001
   certd order approve 1 --data /var/lib/certd`,
-		Args: cobra.ExactArgs(1),
+		Args: args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			id, ok := account.ParseID(strings.TrimSpace(args[0]))
 			if !ok {
@@ -233,7 +252,7 @@ func newOrder() *cobra.Command {
 key generated on the hardware token (given as a CSR made with it) and issue
 the certificate.`,
 		Example: `  certd order provision 00000042 --csr token.csr`,
-		Args:    cobra.ExactArgs(1),
+		Args:    args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			id, ok := account.ParseID(strings.TrimSpace(args[0]))
 			if !ok {
@@ -298,7 +317,7 @@ approving and rejecting requests, revoking and managing keys), requester
 only now; certd keeps only its hash.`,
 		Example: `  certd apikey create --account 000001 --role requester
   certd apikey create --account 1 --role viewer --json`,
-		Args: cobra.NoArgs,
+		Args: args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			d, id, err := openAccount(cmd)
 			if err != nil {
@@ -323,7 +342,7 @@ only now; certd keeps only its hash.`,
 		Use:     "revoke KEY_ID",
 		Short:   "Revoke an API key; requests with it fail from then on",
 		Example: `  certd apikey revoke 3 --account 000001`,
-		Args:    cobra.ExactArgs(1),
+		Args:    args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			keyID, ok := account.ParseID(args[0])
 			if !ok {
@@ -345,7 +364,7 @@ only now; certd keeps only its hash.`,
 		Use:     "list",
 		Short:   "List an account's API keys (ids, roles, state; never the keys)",
 		Example: `  certd apikey list --account 000001`,
-		Args:    cobra.NoArgs,
+		Args:    args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			d, id, err := openAccount(cmd)
 			if err != nil {
@@ -380,7 +399,6 @@ only now; certd keeps only its hash.`,
 func newDomain() *cobra.Command {
 	cmd := &cobra.Command{Use: "domain", Short: "Domain validations of an account"}
 	var dataDir, accountID string
-	open := func(cmd *cobra.Command) (*server.Data, int64, error) { return openForAccount(cmd, dataDir, accountID) }
 	validate := &cobra.Command{
 		Use:   "validate DOMAIN...",
 		Short: "Pre-validate domains (and their subdomains) for an account",
@@ -389,9 +407,9 @@ as a private PKI trusts its own zones: the account's orders for the domain
 and its subdomains then skip domain-control validation for the reuse period.
 CAA is still checked.`,
 		Example: `  certd domain validate --account 000001 corp.example.com`,
-		Args:    cobra.MinimumNArgs(1),
+		Args:    args(cobra.MinimumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			d, id, err := open(cmd)
+			d, id, err := openForAccount(cmd, dataDir, accountID)
 			if err != nil {
 				return err
 			}
@@ -409,38 +427,30 @@ CAA is still checked.`,
 			return nil
 		},
 	}
-	list := &cobra.Command{
-		Use:     "list",
-		Short:   "List an account's validated domains",
-		Example: `  certd domain list --account 000001`,
-		Args:    cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			d, id, err := open(cmd)
-			if err != nil {
-				return err
-			}
-			defer d.Close()
-			ds, err := d.Orders.ValidatedDomains(cmd.Context(), id)
-			if err != nil {
-				return err
-			}
-			out := cmd.OutOrStdout()
-			fmt.Fprintf(out, "%-40s %-14s %-17s %s\n", "DOMAIN", "METHOD", "VALIDATED", "REUSE UNTIL")
-			for _, v := range ds {
-				fmt.Fprintf(out, "%-40s %-14s %-17s %s\n", v.Domain, v.Method, v.ValidatedAt.Local().Format("2006-01-02 15:04"), v.ReuseUntil.Local().Format("2006-01-02"))
-			}
-			return nil
-		},
-	}
-	for _, c := range []*cobra.Command{validate, list} {
-		c.Flags().StringVar(&dataDir, "data", server.DefaultDataDir, "data folder")
-		c.Flags().StringVar(&accountID, "account", "", "account id (required)")
-		_ = c.MarkFlagRequired("account")
-		cmd.AddCommand(c)
-	}
+	list := domainList(func(cmd *cobra.Command, accountID string) error {
+		d, id, err := openForAccount(cmd, dataDir, accountID)
+		if err != nil {
+			return err
+		}
+		defer d.Close()
+		ds, err := d.Orders.ValidatedDomains(cmd.Context(), id)
+		if err != nil {
+			return err
+		}
+		rows := make([][]string, len(ds))
+		for i, v := range ds {
+			rows[i] = []string{v.Domain, v.Method, v.ValidatedAt.Local().Format("2006-01-02 15:04 MST"), v.ReuseUntil.Local().Format("2006-01-02 15:04 MST")}
+		}
+		table(cmd.OutOrStdout(), []string{"DOMAIN", "METHOD", "VALIDATED", "REUSE UNTIL"}, rows)
+		return nil
+	})
+	list.Flags().StringVar(&dataDir, "data", server.DefaultDataDir, "data folder (operators: read it instead of asking the API)")
+	validate.Flags().StringVar(&dataDir, "data", server.DefaultDataDir, "data folder")
+	validate.Flags().StringVar(&accountID, "account", "", "account id (required)")
+	_ = validate.MarkFlagRequired("account")
+	cmd.AddCommand(validate, list, domainCheck())
 	return cmd
 }
-
 func newOrg() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "org",
@@ -456,7 +466,7 @@ for the account's orders naming the same organization for 398 days.`,
 		Short: "List organizations (default: those awaiting validation)",
 		Example: `  certd org list
   certd org list --status validated --account 000001`,
-		Args: cobra.NoArgs,
+		Args: args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var acct int64
 			if accountID != "" {
@@ -514,9 +524,9 @@ for the account's orders naming the same organization for 398 days.`,
 			return nil
 		}
 	}
-	validate := &cobra.Command{Use: "validate ORG_ID", Short: "Record that the organization is validated", Args: cobra.ExactArgs(1),
+	validate := &cobra.Command{Use: "validate ORG_ID", Short: "Record that the organization is validated", Args: args(cobra.ExactArgs(1)),
 		Example: "  certd org validate 3 --note \"registry entry 12345 checked\"", RunE: decide(true)}
-	reject := &cobra.Command{Use: "reject ORG_ID --note WHY", Short: "Reject the organization; its orders wait for a corrected one", Args: cobra.ExactArgs(1),
+	reject := &cobra.Command{Use: "reject ORG_ID --note WHY", Short: "Reject the organization; its orders wait for a corrected one", Args: args(cobra.ExactArgs(1)),
 		Example: "  certd org reject 3 --note \"not in the registry\"", RunE: decide(false)}
 	for _, c := range []*cobra.Command{validate, reject} {
 		c.Flags().StringVar(&note, "note", "", "why (required to reject)")
@@ -538,7 +548,7 @@ func newAudit() *cobra.Command {
 database recorded the last append (so a removed or edited tail is found
 too). Exits non-zero, naming the first broken line, if the log was altered.`,
 		Example: `  certd audit verify --data /var/lib/certd`,
-		Args:    cobra.NoArgs,
+		Args:    args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			d, err := openData(cmd, dataDir)
 			if err != nil {
@@ -578,7 +588,7 @@ the CA files, the listener's certificate and the bootstrap credentials,
 keeping their modes. To restore, stop certd and serve --data DIR. With
 CERTD_DB (PostgreSQL) back the database up with pg_dump instead.`,
 		Example: `  certd backup --data /var/lib/certd /backups/certd-$(date +%F)`,
-		Args:    cobra.ExactArgs(1),
+		Args:    args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			d, err := openData(cmd, dataDir)
 			if err != nil {
@@ -610,7 +620,7 @@ records the event in the audit log. Restart the server to use the new
 intermediate.`,
 		Example: `  certd ca new-intermediate --root-key /media/offline/root.key
   certd ca new-intermediate --root-key /media/offline/root.key --profile code`,
-		Args: cobra.NoArgs,
+		Args: args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			p := ca.ProfileTLS
 			switch profile {
@@ -654,7 +664,7 @@ token) without starting the server: for a key ceremony before the first
 start, or to move the root key offline at once.`,
 		Example: `  certd init --data /var/lib/certd
   CERTD_PKCS11_PIN=1234 certd init --pkcs11-module /usr/lib/softhsm/libsofthsm2.so --pkcs11-token certd`,
-		Args: cobra.NoArgs,
+		Args: args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var err error
 			if cfg.KeyPassphrase, err = keyPassphrase(passFile); err != nil {
