@@ -8,6 +8,8 @@ import (
 	"encoding/pem"
 	"errors"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -104,7 +106,7 @@ func writeFile(t *testing.T, path, text string, mode os.FileMode) string {
 // codes scripts rely on.
 func TestClientCommands(t *testing.T) {
 	data := t.TempDir()
-	d := serve(t, data, "--sandbox")
+	d := serve(t, data, "--sandbox", "--allow-private-fetch")
 	creds := bootstrapCreds(t, data)
 	root := filepath.Join(data, "ca", "root.crt")
 	env := cliEnv(t, "CERTD_URL="+d.url, "CERTD_ACCOUNT_ID="+creds.AccountID, "CERTD_API_KEY="+creds.APIKey, "CERTD_CA_FILE="+root)
@@ -209,6 +211,37 @@ func TestClientCommands(t *testing.T) {
 		}
 		if _, errOut, code := cli(t, env, "order", "fetch", id); code != exitNotFound || !strings.Contains(errOut, "cert_revoked") {
 			t.Fatalf("fetch after revoke: exit %d %s", code, errOut)
+		}
+	})
+
+	t.Run("code signing and Wi-Fi", func(t *testing.T) {
+		dir := filepath.Join(work, "code")
+		out := ok(t, env, "order", "code", "--org-file", org, "--telephone", "555-123-1234", "--job-title", "CTO", "--platform", "51", "--out", dir)
+		if !strings.Contains(out, ": issued") {
+			t.Fatalf("order code:\n%s", out)
+		}
+		testutil.OpenSSLVerifyPurpose(t, "", readFile(t, filepath.Join(dir, "cert.pem")), readFile(t, filepath.Join(dir, "chain.pem")), readFile(t, root))
+		if eku := testutil.OpenSSL(t, "", "x509", "-in", filepath.Join(dir, "cert.pem"), "-noout", "-ext", "extendedKeyUsage"); !strings.Contains(eku, "Code Signing") {
+			t.Fatalf("code signing certificate's EKU: %s", eku)
+		}
+		if key := testutil.OpenSSL(t, "", "pkey", "-in", filepath.Join(dir, "key.pem"), "-noout", "-text"); !strings.Contains(key, "3072 bit") {
+			t.Fatalf("code signing key is not RSA 3072: %.80s", key)
+		}
+
+		png := testutil.Image(t, "png", 64, 64)
+		logos := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write(png) }))
+		defer logos.Close()
+		wdir := filepath.Join(work, "wfa")
+		out = ok(t, env, "order", "wfa", "--cn", "osu.example.com", "--logo", logos.URL+"/logo.png", "--extra-logo", "spa="+logos.URL+"/es.png",
+			"--friendly-name", "eng=Example Wi-Fi", "--friendly-name", "spa=Wifi de Ejemplo", "--org-file", org, "--out", wdir)
+		if !strings.Contains(out, ": issued") {
+			t.Fatalf("order wfa:\n%s", out)
+		}
+		if text := testutil.OpenSSL(t, "", "x509", "-in", filepath.Join(wdir, "cert.pem"), "-noout", "-text"); !strings.Contains(text, "engExample Wi-Fi") || !strings.Contains(text, "spaWifi de Ejemplo") {
+			t.Fatalf("Wi-Fi certificate lacks the friendly names:\n%s", text)
+		}
+		if _, errOut, code := cli(t, env, "order", "wfa", "--cn", "osu.example.com", "--logo", logos.URL, "--friendly-name", "Example", "--org-file", org); code != exitUsage || !strings.Contains(errOut, "write LANG=TEXT") {
+			t.Fatalf("friendly name without a language: exit %d %s", code, errOut)
 		}
 	})
 
