@@ -466,6 +466,10 @@ func TestOrderWait(t *testing.T) {
 			t.Fatalf("order without --wait:\n%s", out)
 		}
 		id := lastOrderID(t)
+		_, errOut, code := cli(t, env, "order", "ssl", "--cn", "slow.example.net", "--org-file", org, "--out", filepath.Join(work, "slow"), "--wait", "--timeout", "1s")
+		if code != 6 || !strings.Contains(errOut, "gave up waiting after 1s (--timeout); order ") {
+			t.Fatalf("--timeout: exit %d %s", code, errOut)
+		}
 		stdout, _, code := cli(t, env, "domain", "check", id)
 		if code != exitNotReady || !strings.Contains(stdout, "_dnsauth.new.example.net") {
 			t.Fatalf("domain check: exit %d\n%s", code, stdout)

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -170,7 +171,7 @@ func (w *waitFlags) register(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.BoolVar(&w.wait, "wait", false, "wait until the certificate is issued, showing what the order waits for, then write the files")
 	f.DurationVar(&w.timeout, "timeout", 0, "with --wait, give up after this long (exit code 6; the order goes on)")
-	f.StringVar(&w.out, "out", "", "folder for key.pem, cert.pem, chain.pem, fullchain.pem and cert.p7b (default ./COMMON_NAME)")
+	f.StringVar(&w.out, "out", "", "folder for key.pem, cert.pem, chain.pem, fullchain.pem and cert.p7b (default: a folder named after the common name)")
 }
 
 // folder is the output folder for an order about name.
@@ -178,7 +179,7 @@ func (w *waitFlags) folder(name string) string {
 	if w.out != "" {
 		return w.out
 	}
-	return "./" + strings.ReplaceAll(name, "*", "wildcard")
+	return strings.ReplaceAll(name, "*", "wildcard")
 }
 
 // result is what an ordering command reports, as text or JSON.
@@ -218,8 +219,8 @@ func finish(ctx context.Context, cmd *cobra.Command, c *client.Client, cn *conn,
 		opts = append(opts, client.WithProgress(func(o *client.Order) { p.Update(progress.Describe(o)) }), client.WithPollInterval(time.Second, 15*time.Second))
 		cert, err = c.WaitForCertificate(ctx, r.OrderID, opts...)
 		if err != nil {
-			p.Done("stopped waiting; the order goes on: certd order show " + r.OrderID)
-			return err
+			p.Done("")
+			return stoppedWaiting(err, w.timeout, "order "+r.OrderID, "certd order show "+r.OrderID)
 		}
 		p.Done("") // the result follows
 	} else if o.CertificateDetails.Status == "issued" && o.PendingReissue == nil {
@@ -310,6 +311,18 @@ func writeAtomic(path string, data []byte, mode os.FileMode) error {
 		return err
 	}
 	return os.Rename(tmp.Name(), path)
+}
+
+// stoppedWaiting explains why a wait ended early, keeping the error's
+// kind (for the exit code).
+func stoppedWaiting(err error, timeout time.Duration, what, next string) error {
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		return fmt.Errorf("gave up waiting after %s (--timeout); %s goes on: %s: %w", timeout, what, next, err)
+	case errors.Is(err, context.Canceled):
+		return fmt.Errorf("stopped waiting; %s goes on: %s: %w", what, next, err)
+	}
+	return err
 }
 
 // Polling of a request's decision: from one second, doubling up to 15.

@@ -223,8 +223,8 @@ func waitForApproval(cmd *cobra.Command, c *client.Client, cn *conn, wf *waitFla
 		}
 		p.Update([]string{"request " + reqID + ": waiting for an administrator's approval (certd request approve " + reqID + ")"})
 		if err := sleep(ctx, wait); err != nil {
-			p.Done("stopped waiting; the request goes on: certd request show " + reqID)
-			return "", err
+			p.Done("")
+			return "", stoppedWaiting(err, wf.timeout, "request "+reqID, "certd request show "+reqID)
 		}
 	}
 }
@@ -521,7 +521,7 @@ An order not issued yet exits with code 8.`,
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&out, "out", "", "folder for the files (default ./COMMON_NAME)")
+	cmd.Flags().StringVar(&out, "out", "", "folder for the files (default: a folder named after the common name)")
 	cn.register(cmd)
 	return cmd
 }
@@ -729,7 +729,7 @@ existing key signs the CSR instead. An existing key.pem is never replaced.`,
 	f := cmd.Flags()
 	f.StringVar(&keyType, "key-type", "ecdsa", "type of the new key: "+strings.Join(keygen.Types, ", "))
 	f.StringVar(&keyFile, "key", "", "existing PEM private key to sign the CSR with")
-	f.StringVar(&out, "out", "", "folder for key.pem and csr.pem (default ./COMMON_NAME)")
+	f.StringVar(&out, "out", "", "folder for key.pem and csr.pem (default: a folder named after the common name)")
 	f.BoolVar(&asJSON, "json", false, "print the file names as JSON")
 	return cmd
 }
