@@ -310,6 +310,7 @@ ca-file = "`+root+`"
 			{"unknown command", env, []string{"order", "frobnicate"}, exitUsage, ""},
 			{"missing argument", env, []string{"order", "show"}, exitUsage, "accepts 1 arg"},
 			{"wrong key", append(cliEnv(t, "CERTD_URL="+d.url, "CERTD_ACCOUNT_ID="+creds.AccountID, "CERTD_CA_FILE="+root), "CERTD_API_KEY=wrong"), []string{"order", "list"}, exitDenied, "HTTP 401"},
+			{"new key and a key", env, []string{"order", "renew", "00000001", "--new-key", "--key", "k.pem"}, exitUsage, "--new-key makes a key: not with --csr or --key"},
 			{"no such order", env, []string{"order", "show", "99999999"}, exitNotFound, "HTTP 404"},
 			{"refused order", env, []string{"order", "ssl", "--cn", "www.example.com", "--out", filepath.Join(work, "refused")}, exitRefused, "required_param:org_name"},
 			{"untrusted server", cliEnv(t, "CERTD_URL="+d.url, "CERTD_ACCOUNT_ID=1", "CERTD_API_KEY=k"), []string{"order", "list"}, exitUnreachable, "certificate"},

@@ -116,6 +116,17 @@ func isTerminal(w io.Writer) (bool, int) {
 // one with, or a new key of --key-type written into the output folder.
 type keyFlags struct {
 	csrFile, keyFile, keyType string
+	newKey                    bool // --new-key, where a key is optional (reissue, renew)
+}
+
+// rekeying says whether a command whose key is optional (reissue, renew)
+// was asked for one: --new-key, --csr or --key.
+func (k *keyFlags) rekeying() (bool, error) {
+	given := k.csrFile != "" || k.keyFile != ""
+	if k.newKey && given {
+		return false, usageError{fmt.Errorf("--new-key makes a key: not with --csr or --key")}
+	}
+	return k.newKey || given, nil
 }
 
 func (k *keyFlags) register(cmd *cobra.Command, defaultType string) {

@@ -530,7 +530,6 @@ func orderReissue() *cobra.Command {
 	var cn conn
 	var kf keyFlags
 	var wf waitFlags
-	var newKey bool
 	var r client.ReissueRequest
 	var sans []string
 	cmd := &cobra.Command{
@@ -570,10 +569,9 @@ replaces the other names; --san "" removes them), or both.`,
 				names = append([]string{name}, req.SANs...)
 			}
 			keyPath := ""
-			if newKey || kf.csrFile != "" || kf.keyFile != "" {
-				if newKey && (kf.csrFile != "" || kf.keyFile != "") {
-					return usageError{fmt.Errorf("--new-key makes a key: not with --csr or --key")}
-				}
+			if rekey, err := kf.rekeying(); err != nil {
+				return err
+			} else if rekey {
 				if req.CSR, keyPath, err = kf.csr(name, names, wf.folder(name)); err != nil {
 					return err
 				}
@@ -592,7 +590,7 @@ replaces the other names; --san "" removes them), or both.`,
 		},
 	}
 	f := cmd.Flags()
-	f.BoolVar(&newKey, "new-key", false, "make a new key (--key-type) for the reissue")
+	f.BoolVar(&kf.newKey, "new-key", false, "make a new key (--key-type) for the reissue")
 	f.StringVar(&r.CommonName, "cn", "", "new common name")
 	f.StringSliceVar(&sans, "san", nil, "the other names (repeatable; replaces them)")
 	f.StringVar(&r.Comments, "comments", "", "comments")
@@ -606,7 +604,6 @@ func orderRenew() *cobra.Command {
 	var cn conn
 	var kf keyFlags
 	var wf waitFlags
-	var newKey bool
 	var r client.RenewRequest
 	cmd := &cobra.Command{
 		Use:   "renew ORDER_ID [--new-key | --csr FILE | --key FILE] [--validity N] [--wait]",
@@ -621,10 +618,9 @@ func orderRenew() *cobra.Command {
 			}
 			ctx := cmd.Context()
 			keyPath := ""
-			if newKey || kf.csrFile != "" || kf.keyFile != "" {
-				if newKey && (kf.csrFile != "" || kf.keyFile != "") {
-					return usageError{fmt.Errorf("--new-key makes a key: not with --csr or --key")}
-				}
+			if rekey, err := kf.rekeying(); err != nil {
+				return err
+			} else if rekey {
 				o, err := c.Order(ctx, a[0])
 				if err != nil {
 					return err
@@ -642,7 +638,7 @@ func orderRenew() *cobra.Command {
 		},
 	}
 	f := cmd.Flags()
-	f.BoolVar(&newKey, "new-key", false, "make a new key (--key-type) for the renewal")
+	f.BoolVar(&kf.newKey, "new-key", false, "make a new key (--key-type) for the renewal")
 	f.IntVar(&r.Validity, "validity", 0, "term of the new order in years (default: the renewed order's)")
 	kf.register(cmd, "ecdsa")
 	wf.register(cmd)
