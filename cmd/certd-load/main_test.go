@@ -19,7 +19,7 @@ import (
 func TestLoad(t *testing.T) {
 	dir := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
-	srv, err := server.Open(ctx, server.Config{DataDir: dir, Listen: "127.0.0.1:0", HTTP: true, Sandbox: true,
+	srv, err := server.Open(ctx, server.Config{DataDir: dir, Listen: "127.0.0.1:0", Sandbox: true,
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		cancel()
@@ -45,13 +45,28 @@ func TestLoad(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	t.Run("orders are placed and reported", func(t *testing.T) {
-		var out strings.Builder
-		if err := run([]string{"--url", srv.URL(), "--account", creds.AccountID, "--key", creds.APIKey, "-c", "3", "-n", "12"}, &out); err != nil {
+	root := filepath.Join(dir, server.CADir, "root.crt")
+	base := []string{"--url", srv.URL(), "--ca-file", root, "--account", creds.AccountID}
+
+	t.Run("orders are placed, fetched and reported", func(t *testing.T) {
+		var out, progress strings.Builder
+		if err := run(append(base, "--key", creds.APIKey, "-c", "3", "-n", "12", "--json"), &out, &progress); err != nil {
 			t.Fatalf("run: %v\n%s", err, out.String())
 		}
-		if !strings.Contains(out.String(), "orders 12, failed 0, clients 3, nodes 1") || !strings.Contains(out.String(), "latency p50") {
-			t.Fatalf("report:\n%s", out.String())
+		var rep Report
+		if err := json.Unmarshal([]byte(out.String()), &rep); err != nil {
+			t.Fatalf("%v: %s", err, out.String())
+		}
+		if rep.Orders != 12 || rep.Issued != 12 || rep.Clients != 3 || len(rep.Errors) != 0 || rep.IssuedPerS <= 0 {
+			t.Fatalf("report %+v", rep)
+		}
+		for _, ep := range []string{epOrder, epCert} {
+			if l := rep.Endpoints[ep]; l.Count < 12 || l.P50 <= 0 || l.Max < l.P99 {
+				t.Errorf("%s: %+v", ep, l)
+			}
+		}
+		if rep.ServerCPUS == nil || *rep.ServerCPUS <= 0 {
+			t.Errorf("no server CPU time: %+v", rep)
 		}
 		counts, err := srv.Data().DB.CountOrdersByStatus(context.Background())
 		if err != nil {
@@ -61,16 +76,31 @@ func TestLoad(t *testing.T) {
 			t.Fatalf("server holds %v, want 12 issued", counts)
 		}
 	})
-	t.Run("a wrong key is reported as failures", func(t *testing.T) {
+	t.Run("for a duration, as text", func(t *testing.T) {
+		var out, progress strings.Builder
+		if err := run(append(base, "--key", creds.APIKey, "-c", "2", "-d", "1500ms", "--pool", "50"), &out, &progress); err != nil {
+			t.Fatalf("run: %v\n%s", err, out.String())
+		}
+		for _, want := range []string{"clients 2, nodes 1", "certificates/s", "POST /order/ssl", "p99", "server CPU"} {
+			if !strings.Contains(out.String(), want) {
+				t.Errorf("report lacks %q:\n%s", want, out.String())
+			}
+		}
+		if !strings.Contains(progress.String(), "issued") {
+			t.Errorf("no progress line:\n%s", progress.String())
+		}
+	})
+	t.Run("a wrong key is reported by code", func(t *testing.T) {
 		var out strings.Builder
-		err := run([]string{"--url", srv.URL(), "--account", creds.AccountID, "--key", "wrong", "-n", "2"}, &out)
-		if err == nil || !strings.Contains(out.String(), "failed 2") {
+		err := run(append(base, "--key", "wrong", "-n", "2"), &out, io.Discard)
+		if err == nil || !strings.Contains(out.String(), "issued 0") || !strings.Contains(out.String(), "error ") {
 			t.Fatalf("run with a wrong key: %v\n%s", err, out.String())
 		}
 	})
 	t.Run("bad arguments", func(t *testing.T) {
-		for _, args := range [][]string{{"-n", "1"}, {"--account", "1", "--key", "k", "-c", "0"}, {"--nope"}} {
-			if err := run(args, io.Discard); err == nil {
+		for _, args := range [][]string{{"-n", "1"}, {"--account", "1", "--key", "k", "-c", "0"}, {"--nope"},
+			{"--account", "1", "--key", "k", "-n", "5", "-d", "1s"}, {"--account", "1", "--key", "k", "--ca-file", "/nonexistent"}} {
+			if err := run(args, io.Discard, io.Discard); err == nil {
 				t.Errorf("run %v succeeded", args)
 			}
 		}
