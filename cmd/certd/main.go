@@ -4,6 +4,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -13,7 +14,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -543,10 +543,12 @@ func newAudit() *cobra.Command {
 	var dataDir string
 	verify := &cobra.Command{
 		Use:   "verify",
-		Short: "Check that no line of the audit log was edited, removed or reordered",
-		Long: `Check the audit log's hash chain line by line, and that it ends where the
-database recorded the last append (so a removed or edited tail is found
-too). Exits non-zero, naming the first broken line, if the log was altered.`,
+		Short: "Check that no event of the audit log was edited, removed or reordered",
+		Long: `Check the audit chain's hashes event by event (the audit.log file of an
+older installation first, then the events in the database, which go on
+from it), and that it ends where the chain's head says the last append
+left it (so a removed or edited tail is found too). Exits non-zero, naming
+the first broken event, if the chain was altered.`,
 		Example: `  certd audit verify --data /var/lib/certd`,
 		Args:    args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -555,15 +557,7 @@ too). Exits non-zero, naming the first broken line, if the log was altered.`,
 				return err
 			}
 			defer d.Close()
-			var seq int64
-			var hash string
-			head, err := d.DB.Setting(cmd.Context(), server.SettingAuditHead)
-			if err == nil {
-				s, h, _ := strings.Cut(head, ":")
-				seq, _ = strconv.ParseInt(s, 10, 64)
-				hash = h
-			}
-			n, err := audit.Verify(filepath.Join(dataDir, server.AuditFile), seq, hash)
+			n, err := audit.Verify(cmd.Context(), d.DB, filepath.Join(dataDir, server.AuditFile))
 			if err != nil {
 				return err
 			}
@@ -572,7 +566,43 @@ too). Exits non-zero, naming the first broken line, if the log was altered.`,
 		},
 	}
 	verify.Flags().StringVar(&dataDir, "data", server.DefaultDataDir, "data folder")
-	cmd.AddCommand(verify)
+	var after int64
+	export := &cobra.Command{
+		Use:   "export",
+		Short: "Print the audit chain's events, one JSON line each",
+		Long: `Print the events of the audit chain in the database, one JSON line each,
+as they are hashed: to keep a copy outside the CA (a log shipper, WORM
+storage), which makes the chain's head harder to rewrite unnoticed.
+--after prints only the events after that sequence number.`,
+		Example: `  certd audit export --data /var/lib/certd > audit.jsonl
+  certd audit export --after 41000 | ship-to-archive`,
+		Args: args(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			d, err := openData(cmd, dataDir)
+			if err != nil {
+				return err
+			}
+			defer d.Close()
+			w := bufio.NewWriter(cmd.OutOrStdout())
+			for {
+				lines, err := d.DB.AuditLines(cmd.Context(), after, 1000)
+				if err != nil {
+					return err
+				}
+				if len(lines) == 0 {
+					return w.Flush()
+				}
+				for _, l := range lines {
+					w.Write(l.Line)
+					w.WriteByte('\n')
+					after = l.Seq
+				}
+			}
+		},
+	}
+	export.Flags().StringVar(&dataDir, "data", server.DefaultDataDir, "data folder")
+	export.Flags().Int64Var(&after, "after", 0, "print the events after this sequence number")
+	cmd.AddCommand(verify, export)
 	return cmd
 }
 

@@ -606,9 +606,9 @@ func TestAuditVerify(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The signature is in the log before the certificate is served.
-	log, err := os.ReadFile(filepath.Join(data, "audit.log"))
+	log, err := run(t, "audit", "export", "--data", data)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatal(err, log)
 	}
 	for _, want := range []string{`"type":"start"`, `"type":"sign.begin"`, `"type":"sign.done"`, `"serial":"` + cert.Serial + `"`, `"tbs_sha256":"`} {
 		if !strings.Contains(string(log), want) {
@@ -622,24 +622,38 @@ func TestAuditVerify(t *testing.T) {
 	if err != nil || !strings.Contains(out, "audit log intact") {
 		t.Fatalf("audit verify: %v %s", err, out)
 	}
-	log, _ = os.ReadFile(filepath.Join(data, "audit.log"))
-	if !strings.Contains(string(log), `"type":"apikey.create"`) {
+	if log, _ = run(t, "audit", "export", "--data", data); !strings.Contains(log, `"type":"apikey.create"`) {
 		t.Fatalf("key creation not audited:\n%s", log)
 	}
-	tampered := strings.Replace(string(log), `"type":"sign.begin"`, `"type":"sign.begun"`, 1)
-	if err := os.WriteFile(filepath.Join(data, "audit.log"), []byte(tampered), 0o600); err != nil {
+	if after, _ := run(t, "audit", "export", "--data", data, "--after", "2"); !strings.HasPrefix(after, `{"seq":3,`) {
+		t.Fatalf("export --after 2:\n%s", after)
+	}
+	// Tampering with the chain in the database, as someone with the file
+	// could: an edited event, then a removed last event.
+	raw, err := sql.Open("sqlite", filepath.Join(data, "certd.db"))
+	if err != nil {
 		t.Fatal(err)
 	}
-	if out, err := run(t, "audit", "verify", "--data", data); err == nil || !strings.Contains(out, "broken") {
-		t.Fatalf("audit verify of an edited log: %v %s", err, out)
-	}
-	lines := strings.SplitAfter(string(log), "\n")
-	truncated := strings.Join(lines[:len(lines)-2], "")
-	if err := os.WriteFile(filepath.Join(data, "audit.log"), []byte(truncated), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if out, err := run(t, "audit", "verify", "--data", data); err == nil || !strings.Contains(out, "broken") {
-		t.Fatalf("audit verify of a truncated log: %v %s", err, out)
+	defer raw.Close()
+	for _, tamper := range []struct{ what, sql, undo string }{
+		{"an edited event", `UPDATE audit_events SET line = replace(line, '"type":"sign.begin"', '"type":"sign.begun"')`,
+			`UPDATE audit_events SET line = replace(line, '"type":"sign.begun"', '"type":"sign.begin"')`},
+		{"a removed last event", `DELETE FROM audit_events WHERE seq = (SELECT max(seq) FROM audit_events)`, ""},
+	} {
+		if _, err := raw.Exec(tamper.sql); err != nil {
+			t.Fatal(err)
+		}
+		if out, err := run(t, "audit", "verify", "--data", data); err == nil || !strings.Contains(out, "broken") {
+			t.Fatalf("audit verify after %s: %v %s", tamper.what, err, out)
+		}
+		if tamper.undo != "" {
+			if _, err := raw.Exec(tamper.undo); err != nil {
+				t.Fatal(err)
+			}
+			if out, err := run(t, "audit", "verify", "--data", data); err != nil {
+				t.Fatalf("audit verify after undoing %s: %v %s", tamper.what, err, out)
+			}
+		}
 	}
 }
 
@@ -693,8 +707,8 @@ func TestCrashDuringIssuance(t *testing.T) {
 			}
 			if step == "signed" {
 				// The signature's audit record precedes the signature.
-				log, _ := os.ReadFile(filepath.Join(data, "audit.log"))
-				if !strings.Contains(string(log), `"serial":"`+reserved[0]+`"`) {
+				log, _ := run(t, "audit", "export", "--data", data)
+				if !strings.Contains(log, `"serial":"`+reserved[0]+`"`) {
 					t.Fatalf("the reserved serial %s is not in the audit log", reserved[0])
 				}
 			}
@@ -818,8 +832,7 @@ func TestOfflineRootCeremony(t *testing.T) {
 	if out, err := run(t, "audit", "verify", "--data", data); err != nil {
 		t.Fatalf("audit: %v %s", err, out)
 	}
-	log, _ := os.ReadFile(filepath.Join(data, "audit.log"))
-	if !strings.Contains(string(log), "ca.new_intermediate") {
+	if log, _ := run(t, "audit", "export", "--data", data); !strings.Contains(log, "ca.new_intermediate") {
 		t.Fatal("the ceremony is not in the audit log")
 	}
 }
@@ -926,6 +939,59 @@ func twoNodes(t *testing.T, args ...string) (data string, a, b *daemon) {
 	return data, a, b
 }
 
+// TestNodesWithTheirOwnFolders: nodes on different machines share only
+// the database; each keeps a copy of the CA folder. A node without one,
+// or with another CA's, refuses to start rather than make a second
+// hierarchy on the same database; with a copy it serves the same CA.
+func TestNodesWithTheirOwnFolders(t *testing.T) {
+	t.Setenv("CERTD_DB", testutil.PostgresDB(t))
+	folderA, folderB := t.TempDir(), t.TempDir()
+	a := serve(t, folderA, "--sandbox", "--http", "--node-id", "a")
+	creds := bootstrapCreds(t, folderA)
+
+	out, err := run(t, "serve", "--data", folderB, "--listen", "127.0.0.1:0", "--http", "--dns-resolver", "127.0.0.1:1")
+	if err == nil || !strings.Contains(out, "has no CA: copy the ca folder") {
+		t.Fatalf("node without the CA folder: %v %s", err, out)
+	}
+	other := t.TempDir()
+	cmd := exec.Command(binary, "init", "--data", other)
+	cmd.Env = append(os.Environ(), "CERTD_DB=")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("init: %v %s", err, b)
+	}
+	if out, err := run(t, "serve", "--data", other, "--listen", "127.0.0.1:0", "--http", "--dns-resolver", "127.0.0.1:1"); err == nil || !strings.Contains(out, "belongs to another CA") {
+		t.Fatalf("node with another CA: %v %s", err, out)
+	}
+
+	if b, err := exec.Command("cp", "-a", filepath.Join(folderA, "ca"), filepath.Join(folderB, "ca")).CombinedOutput(); err != nil {
+		t.Fatalf("cp: %v %s", err, b)
+	}
+	b := serve(t, folderB, "--sandbox", "--http", "--node-id", "b")
+	if strings.Contains(b.out.String(), "bootstrap account created") {
+		t.Fatalf("node b made a second bootstrap account:\n%s", b.out.String())
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	id, err := client.New(a.url, creds.AccountID, creds.APIKey).OrderSSL(ctx, sampleOrder(testutil.CSR(t, testutil.Key(t, "p256"), "www.example.com")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cb := client.New(b.url, creds.AccountID, creds.APIKey)
+	if _, err := cb.Reissue(ctx, id, client.ReissueRequest{CSR: testutil.CSR(t, testutil.Key(t, "p256"), "www.example.com")}); err != nil {
+		t.Fatalf("reissue on node b: %v", err)
+	}
+	cert, err := cb.Certificate(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	testutil.OpenSSLVerify(t, cert.Certs.Certificate, cert.Certs.Intermediate, readFile(t, filepath.Join(folderA, "ca", "root.crt")))
+	for _, folder := range []string{folderA, folderB} {
+		if out, err := run(t, "audit", "verify", "--data", folder); err != nil || !strings.Contains(out, "intact") {
+			t.Fatalf("audit verify from %s: %v %s", folder, err, out)
+		}
+	}
+}
+
 // TestTwoNodesOnPostgres runs two certd processes on one PostgreSQL
 // database and one data folder (the CA): an order placed on one node is
 // read, reissued and revoked through the other, and orders placed on both
@@ -1017,8 +1083,8 @@ func TestTwoNodesOnPostgres(t *testing.T) {
 		ids[r.id], serials[r.serial] = true, true
 	}
 
-	// Both nodes appended to the one audit log, under its file lock; the
-	// chain must still verify against the head kept in the database.
+	// Both nodes appended to the one audit chain in the database; it
+	// must verify up to its head.
 	if err := a.stop(t); err != nil {
 		t.Fatal(err)
 	}
@@ -1214,7 +1280,7 @@ func TestBackup(t *testing.T) {
 	if err := <-loaded; err != nil {
 		t.Fatalf("orders during the backup: %v", err)
 	}
-	for _, f := range []string{"ca/root.key", "ca/intermediate.key", "bootstrap-account.json", "certd.db", "audit.log"} {
+	for _, f := range []string{"ca/root.key", "ca/intermediate.key", "bootstrap-account.json", "certd.db"} {
 		if fi, err := os.Stat(filepath.Join(dst, f)); err != nil || fi.Mode().Perm() != 0o600 {
 			t.Errorf("copy of %s: %v, %v; want mode 0600", f, fi, err)
 		}

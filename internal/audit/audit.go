@@ -1,28 +1,32 @@
-// Package audit keeps certd's tamper-evident audit log: an append-only
-// file of JSON lines, one per event (every signature, before and after,
-// revocations, decisions, API key changes, the configuration at start).
-// Each line carries the SHA-256 of the line before it, so Verify detects
-// any line edited, removed, inserted or reordered. Appends are serialized
-// across processes (the server and the CLI) with a file lock and synced
-// to disk before Append returns.
+// Package audit is the format of certd's tamper-evident audit chain: one
+// JSON line per event (every signature, before and after, revocations,
+// decisions, API key changes, the configuration at start), each carrying
+// the SHA-256 of the line before it, so that Verify detects any line
+// edited, removed, inserted or reordered.
+//
+// The store keeps the lines, each written in the same transaction as what
+// it records (the serial reservation holds "sign.begin", the stored
+// certificate "sign.done"), and the chain's head beside them, so removing
+// or editing the tail is found too. Before the chain moved into the
+// database it was a file, audit.log; VerifyFile checks such a file, whose
+// end the database's chain continues.
 package audit
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
-	"syscall"
 	"time"
+
+	"github.com/certd/certd/internal/store"
 )
 
-// Event is one line of the log.
+// Event is one line of the chain.
 type Event struct {
 	Seq  int64          `json:"seq"`
 	Time time.Time      `json:"time"`
@@ -32,153 +36,138 @@ type Event struct {
 	Prev string `json:"prev"`
 }
 
-// Log appends events to a file.
-type Log struct {
-	path   string
-	now    func() time.Time
-	anchor func(ctx context.Context, seq int64, hash string) error
-}
-
-// Open returns the log at path (created 0600 on first append). anchor,
-// when not nil, records the sequence number and hash of each new last
-// line elsewhere (certd keeps it in its database), so that removing or
-// editing the log's tail is detected too: a hash chain alone cannot see
-// that.
-func Open(path string, now func() time.Time, anchor func(ctx context.Context, seq int64, hash string) error) *Log {
-	return &Log{path: path, now: now, anchor: anchor}
-}
-
 // Hash is the hex SHA-256 of a line as the next line's Prev names it.
 func Hash(line []byte) string {
 	sum := sha256.Sum256(line)
 	return hex.EncodeToString(sum[:])
 }
 
-// Append writes one event after the last line, durably.
-func (l *Log) Append(ctx context.Context, typ string, data map[string]any) error {
-	return l.locked(func(f *os.File) error { return l.append(ctx, f, typ, data) })
+// Seal makes the line of event number seq after the line whose hash is
+// prev, and its hash.
+func Seal(seq int64, prev string, t time.Time, typ string, data map[string]any) (line []byte, hash string, err error) {
+	line, err = json.Marshal(Event{Seq: seq, Time: t.UTC(), Type: typ, Data: data, Prev: prev})
+	if err != nil {
+		return nil, "", fmt.Errorf("audit: %w", err)
+	}
+	return line, Hash(line), nil
 }
 
-func (l *Log) append(ctx context.Context, f *os.File, typ string, data map[string]any) error {
-	last, seq, err := lastLine(f)
-	if err != nil {
-		return err
+// ErrBroken is returned by Verify for a chain that does not hold.
+var ErrBroken = errors.New("audit chain broken")
+
+// Chain checks lines one at a time, in order.
+type Chain struct {
+	seq  int64
+	prev string
+}
+
+// Start is a chain that continues after event seq whose line hashed to
+// prev (0 and "" for a chain from its first event).
+func Start(seq int64, prev string) *Chain { return &Chain{seq: seq, prev: prev} }
+
+// Next checks the next line: its sequence number and its link to the one
+// before.
+func (c *Chain) Next(line []byte) error {
+	var ev Event
+	if err := json.Unmarshal(line, &ev); err != nil {
+		return fmt.Errorf("%w: event %d is not an event", ErrBroken, c.seq+1)
 	}
-	ev := Event{Seq: seq + 1, Time: l.now().UTC(), Type: typ, Data: data}
-	if last != nil {
-		ev.Prev = Hash(last)
+	if ev.Prev != c.prev || ev.Seq != c.seq+1 {
+		return fmt.Errorf("%w at event %d (%s): the event before it was changed, removed or reordered", ErrBroken, c.seq+1, ev.Type)
 	}
-	line, err := json.Marshal(ev)
-	if err != nil {
-		return fmt.Errorf("audit: %w", err)
-	}
-	if _, err := f.Seek(0, io.SeekEnd); err != nil {
-		return err
-	}
-	if _, err := f.Write(append(line, '\n')); err != nil {
-		return fmt.Errorf("audit: write: %w", err)
-	}
-	if err := f.Sync(); err != nil {
-		return fmt.Errorf("audit: sync: %w", err)
-	}
-	if l.anchor != nil {
-		if err := l.anchor(ctx, ev.Seq, Hash(line)); err != nil {
-			return fmt.Errorf("audit: anchor: %w", err)
-		}
+	c.seq, c.prev = ev.Seq, Hash(line)
+	return nil
+}
+
+// End checks that the chain ends where its head says the last append
+// left it.
+func (c *Chain) End(headSeq int64, headHash string) error {
+	if c.seq != headSeq || c.prev != headHash {
+		return fmt.Errorf("%w: the chain ends at event %d, but event %d was the last one written (events removed or the last one changed)", ErrBroken, c.seq, headSeq)
 	}
 	return nil
 }
 
-// Hold runs fn while holding the log's lock, so that no event is appended
-// meanwhile: a backup copies the log and the database's anchor of it as
-// one consistent pair.
-func (l *Log) Hold(fn func() error) error {
-	return l.locked(func(*os.File) error { return fn() })
-}
+// Head is the sequence number and hash of the last line checked.
+func (c *Chain) Head() (int64, string) { return c.seq, c.prev }
 
-// locked runs fn on the log file, created 0600 if missing, while holding
-// its exclusive lock, which the server, the CLI and other nodes share.
-func (l *Log) locked(fn func(*os.File) error) error {
-	f, err := os.OpenFile(l.path, os.O_RDWR|os.O_CREATE, 0o600)
-	if err != nil {
-		return fmt.Errorf("audit: %w", err)
-	}
-	defer f.Close()
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
-		return fmt.Errorf("audit: lock: %w", err)
-	}
-	defer syscall.Flock(int(f.Fd()), syscall.LOCK_UN) //nolint:errcheck // closing the file releases it too
-	return fn(f)
-}
-
-// lastLine returns the file's last line (without its newline) and its
-// sequence number, reading only the file's tail.
-func lastLine(f *os.File) ([]byte, int64, error) {
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, 0, err
-	}
-	size := fi.Size()
-	if size == 0 {
-		return nil, 0, nil
-	}
-	chunk := int64(64 << 10)
-	if chunk > size {
-		chunk = size
-	}
-	buf := make([]byte, chunk)
-	if _, err := f.ReadAt(buf, size-chunk); err != nil && err != io.EOF {
-		return nil, 0, err
-	}
-	buf = bytes.TrimRight(buf, "\n")
-	if i := bytes.LastIndexByte(buf, '\n'); i >= 0 {
-		buf = buf[i+1:]
-	}
-	var ev Event
-	if err := json.Unmarshal(buf, &ev); err != nil {
-		return nil, 0, fmt.Errorf("audit: the last line is not an event: %w", err)
-	}
-	return buf, ev.Seq, nil
-}
-
-// ErrBroken is returned by Verify for a log whose chain does not hold.
-var ErrBroken = errors.New("audit log chain broken")
-
-// Verify reads the whole log and checks every line's hash link and
-// sequence number, and that it ends where the anchor (seq, hash) says the
-// last append left it (pass seq 0 to skip). It returns how many events it
-// checked.
-func Verify(path string, anchorSeq int64, anchorHash string) (int64, error) {
+// VerifyFile checks an audit.log file of the chain's first events (before
+// it moved into the database) and returns the sequence number and hash of
+// its last line, where the database's events go on.
+func VerifyFile(path string) (seq int64, hash string, err error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return 0, err
+		return 0, "", err
 	}
 	defer f.Close()
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 64<<10), 16<<20)
-	var prev []byte
-	var n int64
+	c := Start(0, "")
 	for sc.Scan() {
-		line := sc.Bytes()
-		var ev Event
-		if err := json.Unmarshal(line, &ev); err != nil {
-			return n, fmt.Errorf("%w: line %d is not an event", ErrBroken, n+1)
+		if err := c.Next(sc.Bytes()); err != nil {
+			return 0, "", fmt.Errorf("%s: %w", path, err)
 		}
-		want := ""
-		if prev != nil {
-			want = Hash(prev)
-		}
-		if ev.Prev != want || ev.Seq != n+1 {
-			return n, fmt.Errorf("%w at line %d (event %d, %s): the line before it was changed, removed or reordered", ErrBroken, n+1, ev.Seq, ev.Type)
-		}
-		prev = append(prev[:0], line...)
-		n++
 	}
 	if err := sc.Err(); err != nil {
-		return n, err
+		return 0, "", err
 	}
-	if anchorSeq > 0 && (n != anchorSeq || Hash(prev) != anchorHash) {
-		return n, fmt.Errorf("%w: the log ends at event %d, but event %d was the last one written (lines removed or the last line changed)", ErrBroken, n, anchorSeq)
+	seq, hash = c.Head()
+	return seq, hash, nil
+}
+
+// Log appends events to the chain a store keeps, each in a transaction
+// of its own (issuance writes its events in its own transactions).
+type Log struct {
+	store store.Audit
+	now   func() time.Time
+}
+
+// NewLog returns a Log over s with the clock now.
+func NewLog(s store.Audit, now func() time.Time) *Log { return &Log{store: s, now: now} }
+
+// Append seals one event onto the chain, durably.
+func (l *Log) Append(ctx context.Context, typ string, data map[string]any) error {
+	return l.store.AppendAudit(ctx, store.AuditEvent{Time: l.now(), Type: typ, Data: data})
+}
+
+// Verify checks the whole chain: the legacy file at filePath first, if it
+// exists, then every event in the store, which must go on from the file's
+// end, and end at the store's head. It returns how many events it checked.
+func Verify(ctx context.Context, s store.Audit, filePath string) (int64, error) {
+	var seq int64
+	var hash string
+	if filePath != "" {
+		var err error
+		seq, hash, err = VerifyFile(filePath)
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			return 0, err
+		}
 	}
-	return n, nil
+	c := Start(seq, hash)
+	for {
+		lines, err := s.AuditLines(ctx, seq, 1000)
+		if err != nil {
+			return seq, err
+		}
+		if len(lines) == 0 {
+			break
+		}
+		for _, l := range lines {
+			if err := c.Next(l.Line); err != nil {
+				return seq, err
+			}
+			if Hash(l.Line) != l.Hash {
+				return seq, fmt.Errorf("%w at event %d: its stored hash is not its line's", ErrBroken, l.Seq)
+			}
+			seq = l.Seq
+		}
+	}
+	headSeq, headHash, err := s.AuditHead(ctx)
+	if err != nil {
+		return seq, err
+	}
+	if err := c.End(headSeq, headHash); err != nil {
+		return seq, err
+	}
+	return seq, nil
 }

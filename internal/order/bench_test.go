@@ -2,12 +2,8 @@ package order_test
 
 import (
 	"context"
-	"fmt"
-	"path/filepath"
 	"testing"
-	"time"
 
-	"github.com/certd/certd/internal/audit"
 	"github.com/certd/certd/internal/order"
 	"github.com/certd/certd/internal/store/postgres"
 	"github.com/certd/certd/internal/testutil"
@@ -16,7 +12,8 @@ import (
 // BenchmarkIssue measures the whole issuance step as the API drives it in
 // sandbox mode: CSR parsing and checks, order record, serial reservation
 // with the throwaway-key certificate, the real signature, and the final
-// transaction, on a SQLite file (synchronous=FULL). CSRs are made before
+// transaction, with the audit chain's events in the reservation and the
+// final transaction, on a SQLite file (synchronous=FULL). CSRs are made before
 // the timer starts: key generation is the client's cost.
 func BenchmarkIssue(b *testing.B) {
 	benchIssue(b, newFixture(b, true))
@@ -61,25 +58,6 @@ func benchIssue(b *testing.B, f *fixture) {
 // BenchmarkIssueParallel is BenchmarkIssue from GOMAXPROCS goroutines.
 func BenchmarkIssueParallel(b *testing.B) {
 	benchIssueParallel(b, newFixture(b, true))
-}
-
-// BenchmarkIssueParallelAudited and its PostgreSQL twin add the audit log
-// as the server has it (a file, each event anchored in the database), to
-// measure what the log costs under concurrency.
-func BenchmarkIssueParallelAudited(b *testing.B) {
-	benchIssueParallel(b, withAudit(b, newFixture(b, true)))
-}
-
-func BenchmarkIssueParallelAuditedPostgres(b *testing.B) {
-	benchIssueParallel(b, withAudit(b, newFixtureOn(b, postgresStore(b), true)))
-}
-
-func withAudit(b *testing.B, f *fixture) *fixture {
-	log := audit.Open(filepath.Join(b.TempDir(), "audit.log"), time.Now, func(ctx context.Context, seq int64, hash string) error {
-		return f.db.PutSetting(ctx, "audit_head", fmt.Sprintf("%d:%s", seq, hash))
-	})
-	f.svc = order.New(order.Options{Store: f.faulty, CA: f.ca, Now: func() time.Time { return f.now }, Log: discard(), AutoIssue: true, Audit: log})
-	return f
 }
 
 // BenchmarkIssueParallelPostgres is BenchmarkIssueParallel on PostgreSQL.

@@ -30,19 +30,19 @@ type faultyStore struct {
 
 var errInjected = errors.New("injected fault")
 
-func (f *faultyStore) ReserveCertificate(ctx context.Context, c store.Certificate) error {
+func (f *faultyStore) ReserveCertificate(ctx context.Context, c store.Certificate, events ...store.AuditEvent) error {
 	if f.failReserve {
 		return errInjected
 	}
-	return f.Store.ReserveCertificate(ctx, c)
+	return f.Store.ReserveCertificate(ctx, c, events...)
 }
 
-func (f *faultyStore) CompleteIssuance(ctx context.Context, serial string, der []byte, at time.Time, o *store.Order) error {
+func (f *faultyStore) CompleteIssuance(ctx context.Context, serial string, der []byte, at time.Time, o *store.Order, events ...store.AuditEvent) error {
 	if f.failComplete > 0 {
 		f.failComplete--
 		return errInjected
 	}
-	return f.Store.CompleteIssuance(ctx, serial, der, at, o)
+	return f.Store.CompleteIssuance(ctx, serial, der, at, o, events...)
 }
 
 // testStore is a store engine as the tests see it: SerialsInState lets

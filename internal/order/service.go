@@ -53,8 +53,6 @@ type Options struct {
 	// Enqueue asks the pipeline to run Validate for an order soon; nil
 	// when no pipeline runs (the CLI).
 	Enqueue func(ctx context.Context, orderID int64) error
-	// Audit records events in the tamper-evident log; nil records nothing.
-	Audit Auditor
 	// Metrics records issuance, lint refusals, orders and validations;
 	// nil records nothing.
 	Metrics *metrics.Metrics
@@ -65,11 +63,6 @@ type Options struct {
 	// the process exits at once ("reserved", "signed", "completed"), as a
 	// power cut would stop it.
 	CrashAt string
-}
-
-// Auditor appends events to the audit log, durably.
-type Auditor interface {
-	Append(ctx context.Context, typ string, data map[string]any) error
 }
 
 // Service runs the order lifecycle.
@@ -84,7 +77,6 @@ type Service struct {
 	checks      *Checks
 	enqueue     func(ctx context.Context, orderID int64) error
 	ocsp        ocspCache
-	audit       Auditor
 	crashAt     string
 	crlLifetime time.Duration
 	metrics     *metrics.Metrics
@@ -92,7 +84,7 @@ type Service struct {
 
 // New returns a Service.
 func New(o Options) *Service {
-	return &Service{store: o.Store, ca: o.CA, now: o.Now, log: o.Log, autoIssue: o.AutoIssue, logos: o.Logos, rules: o.Rules, checks: o.Checks, enqueue: o.Enqueue, audit: o.Audit, crashAt: o.CrashAt, crlLifetime: o.CRLLifetime, metrics: o.Metrics}
+	return &Service{store: o.Store, ca: o.CA, now: o.Now, log: o.Log, autoIssue: o.AutoIssue, logos: o.Logos, rules: o.Rules, checks: o.Checks, enqueue: o.Enqueue, crashAt: o.CrashAt, crlLifetime: o.CRLLifetime, metrics: o.Metrics}
 }
 
 var (
@@ -529,7 +521,7 @@ func (s *Service) issue(ctx context.Context, o *store.Order) error {
 		req.CommonName, req.DNSNames, req.IPAddresses = splitNames(names)
 		commonName = names[0]
 	}
-	_, err = s.signRecorded(ctx, req, o.ID, func(prepared *ca.Prepared, serial string, der []byte) error {
+	_, err = s.signRecorded(ctx, req, o.ID, func(prepared *ca.Prepared, serial string, der []byte, done store.AuditEvent) error {
 		o.Status = store.StatusIssued
 		o.CertSerial = serial
 		o.CSR, o.SANs, o.CommonName, o.ServerType = csrPEM, names, commonName, serverType
@@ -538,7 +530,7 @@ func (s *Service) issue(ctx context.Context, o *store.Order) error {
 		o.Pending = nil
 		o.Holds = nil
 		o.UpdatedAt = now
-		return s.store.CompleteIssuance(ctx, serial, der, now, o)
+		return s.store.CompleteIssuance(ctx, serial, der, now, o, done)
 	})
 	var lintErr *ca.LintError
 	if errors.As(err, &lintErr) {
@@ -579,7 +571,7 @@ func (s *Service) holdForLint(ctx context.Context, id int64, lintErr *ca.LintErr
 // record, sign it for real, then store the result through complete. If
 // complete fails, the signed certificate is still recorded, unattached to
 // the order, so that the record of what exists stays whole.
-func (s *Service) signRecorded(ctx context.Context, req ca.Request, orderID int64, complete func(p *ca.Prepared, serial string, der []byte) error) ([]byte, error) {
+func (s *Service) signRecorded(ctx context.Context, req ca.Request, orderID int64, complete func(p *ca.Prepared, serial string, der []byte, done store.AuditEvent) error) ([]byte, error) {
 	var prepared *ca.Prepared
 	var serial string
 	for attempt := 0; ; attempt++ {
@@ -588,11 +580,15 @@ func (s *Service) signRecorded(ctx context.Context, req ca.Request, orderID int6
 			return nil, err
 		}
 		serial = SerialText(p.Serial)
+		tbs := sha256.Sum256(p.TBS())
+		// No signature without its audit record: "sign.begin" is written
+		// with the reservation.
 		err = s.store.ReserveCertificate(ctx, store.Certificate{
 			Serial: serial, OrderID: orderID, LintDER: p.LintDER,
 			NotBefore: p.NotBefore, NotAfter: p.NotAfter, CreatedAt: req.Now,
 			Issuer: s.ca.IssuerName(req.Profile), LintWarnings: p.LintWarnings,
-		})
+		}, store.AuditEvent{Time: s.now(), Type: "sign.begin", Data: map[string]any{"serial": serial, "tbs_sha256": hex.EncodeToString(tbs[:]),
+			"order_id": orderID, "issuer": s.ca.IssuerName(req.Profile)}})
 		if errors.Is(err, store.ErrConflict) && attempt < 3 {
 			continue // a serial collision: draw another
 		}
@@ -603,23 +599,15 @@ func (s *Service) signRecorded(ctx context.Context, req ca.Request, orderID int6
 		break
 	}
 	s.crashPoint("reserved")
-	tbs := sha256.Sum256(prepared.TBS())
-	if err := s.record(ctx, "sign.begin", map[string]any{"serial": serial, "tbs_sha256": hex.EncodeToString(tbs[:]),
-		"order_id": orderID, "issuer": s.ca.IssuerName(req.Profile)}); err != nil {
-		// No signature without its audit record.
-		return nil, err
-	}
 	der, err := s.ca.Sign(prepared)
 	if err != nil {
 		return nil, err
 	}
 	s.crashPoint("signed")
 	certSum := sha256.Sum256(der)
-	if err := s.record(ctx, "sign.done", map[string]any{"serial": serial, "cert_sha256": hex.EncodeToString(certSum[:]), "order_id": orderID}); err != nil {
-		return nil, err
-	}
-	if err := complete(prepared, serial, der); err != nil {
-		if rerr := s.store.CompleteIssuance(ctx, serial, der, req.Now, nil); rerr != nil {
+	done := store.AuditEvent{Time: s.now(), Type: "sign.done", Data: map[string]any{"serial": serial, "cert_sha256": hex.EncodeToString(certSum[:]), "order_id": orderID}}
+	if err := complete(prepared, serial, der, done); err != nil {
+		if rerr := s.store.CompleteIssuance(ctx, serial, der, req.Now, nil, done); rerr != nil {
 			s.log.Error("signed certificate left reserved", "serial", serial, "err", rerr)
 		}
 		return nil, fmt.Errorf("store issued certificate %s: %w", serial, err)
@@ -637,12 +625,10 @@ func (s *Service) crashPoint(step string) {
 	}
 }
 
-// record appends an audit event; without an audit log it does nothing.
+// record appends an event to the audit chain in a transaction of its
+// own.
 func (s *Service) record(ctx context.Context, typ string, data map[string]any) error {
-	if s.audit == nil {
-		return nil
-	}
-	return s.audit.Append(ctx, typ, data)
+	return s.store.AppendAudit(ctx, store.AuditEvent{Time: s.now(), Type: typ, Data: data})
 }
 
 // SerialText renders a serial as the v1 API does: the upper-case hex of its
@@ -656,8 +642,8 @@ func SerialText(n *big.Int) string {
 // recorded like every other certificate but attached to no order.
 func (s *Service) IssueSelf(ctx context.Context, req ca.Request) ([]byte, error) {
 	req.Now = s.now().UTC()
-	return s.signRecorded(ctx, req, 0, func(_ *ca.Prepared, serial string, der []byte) error {
-		return s.store.CompleteIssuance(ctx, serial, der, req.Now, nil)
+	return s.signRecorded(ctx, req, 0, func(_ *ca.Prepared, serial string, der []byte, done store.AuditEvent) error {
+		return s.store.CompleteIssuance(ctx, serial, der, req.Now, nil, done)
 	})
 }
 

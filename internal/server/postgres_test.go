@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -82,30 +83,71 @@ func TestPostgresBadURL(t *testing.T) {
 
 // TestPostgresNodesStartTogether starts several servers on one empty
 // database at once, as nodes of a cluster would: the store's and the job
-// queue's migrations must each be applied once, with no node failing.
+// queue's migrations must each be applied once, with no node failing when
+// each holds a copy of one CA; and of nodes that each made their own CA,
+// exactly one may keep the database.
 func TestPostgresNodesStartTogether(t *testing.T) {
-	url := testutil.PostgresDB(t)
 	const nodes = 3
-	errs := make(chan error, nodes)
-	for i := 0; i < nodes; i++ {
-		go func() {
-			srv, err := server.Open(t.Context(), server.Config{
-				DataDir: t.TempDir(), Listen: "127.0.0.1:0", Database: url,
-				DNSResolver: testutil.NewDNS(t).Addr(),
-				Log:         slog.New(slog.NewTextHandler(io.Discard, nil)),
-			})
-			if err == nil {
-				// A cancelled context makes Serve shut down at once.
-				ctx, cancel := context.WithCancel(context.Background())
-				cancel()
-				err = srv.Serve(ctx)
-			}
-			errs <- err
-		}()
-	}
-	for i := 0; i < nodes; i++ {
-		if err := <-errs; err != nil {
-			t.Errorf("node start: %v", err)
+	startAll := func(t *testing.T, url string, folders []string) []error {
+		errs := make(chan error, nodes)
+		for _, dir := range folders {
+			go func() {
+				srv, err := server.Open(t.Context(), server.Config{
+					DataDir: dir, Listen: "127.0.0.1:0", Database: url,
+					DNSResolver: testutil.NewDNS(t).Addr(),
+					Log:         slog.New(slog.NewTextHandler(io.Discard, nil)),
+				})
+				if err == nil {
+					// A cancelled context makes Serve shut down at once.
+					ctx, cancel := context.WithCancel(context.Background())
+					cancel()
+					err = srv.Serve(ctx)
+				}
+				errs <- err
+			}()
 		}
+		var out []error
+		for range folders {
+			out = append(out, <-errs)
+		}
+		return out
 	}
+	t.Run("copies of one CA", func(t *testing.T) {
+		// The CA is made once (certd init on its own), then copied to
+		// every node's folder.
+		first := t.TempDir()
+		d, err := server.OpenData(t.Context(), server.Config{DataDir: first, Sandbox: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		d.Close()
+		var folders []string
+		for i := 0; i < nodes; i++ {
+			dir := t.TempDir()
+			if b, err := exec.Command("cp", "-a", filepath.Join(first, server.CADir), filepath.Join(dir, server.CADir)).CombinedOutput(); err != nil {
+				t.Fatalf("cp: %v %s", err, b)
+			}
+			folders = append(folders, dir)
+		}
+		for _, err := range startAll(t, testutil.PostgresDB(t), folders) {
+			if err != nil {
+				t.Errorf("node start: %v", err)
+			}
+		}
+	})
+	t.Run("each its own CA", func(t *testing.T) {
+		folders := []string{t.TempDir(), t.TempDir(), t.TempDir()}
+		started := 0
+		for _, err := range startAll(t, testutil.PostgresDB(t), folders) {
+			switch {
+			case err == nil:
+				started++
+			case !strings.Contains(err.Error(), "belongs to another CA") && !strings.Contains(err.Error(), "copy the ca folder"):
+				t.Errorf("node start: %v", err)
+			}
+		}
+		if started != 1 {
+			t.Fatalf("%d nodes kept the database with their own CA, want 1", started)
+		}
+	})
 }

@@ -55,10 +55,13 @@ import (
 
 // Files and folders inside the data folder.
 const (
-	DatabaseFile      = "certd.db"
-	CADir             = "ca"
-	TLSDir            = "tls"
-	BootstrapFile     = "bootstrap-account.json"
+	DatabaseFile  = "certd.db"
+	CADir         = "ca"
+	TLSDir        = "tls"
+	BootstrapFile = "bootstrap-account.json"
+	// AuditFile is where the audit chain's first events are in a data
+	// folder older than the chain's move into the database (migration
+	// 00005 continues the chain from the file's end).
 	AuditFile         = "audit.log"
 	DefaultDataDir    = "certd-data"
 	DefaultListenAddr = "127.0.0.1:8443"
@@ -70,8 +73,9 @@ const (
 	settingKeyBlocklist = "key_blocklist"
 	settingPKCS11Module = "pkcs11_module"
 	settingPKCS11Token  = "pkcs11_token"
-	// SettingAuditHead anchors the audit log: "seq:hash" of its last line.
-	SettingAuditHead = "audit_head"
+	// SettingCARoot is the SHA-256 (hex) of the root certificate the
+	// database's certificates chain to.
+	SettingCARoot = "ca_root_sha256"
 )
 
 // Config is everything serve can be told. The zero value of each field is
@@ -244,10 +248,10 @@ type Data struct {
 }
 
 // Backup copies the data folder to dir, which must not exist yet: the
-// SQLite database through SQLite's online backup, the audit log and the
-// database together under the audit lock (so the copy's chain ends where
-// its database says), and the CA files, the listener's certificate and
-// the bootstrap credentials, with their modes. The server may be running.
+// SQLite database (with the audit chain in it) through SQLite's online
+// backup, the audit.log of an installation older than the chain's move
+// into the database, the CA files, the listener's certificate and the
+// bootstrap credentials, with their modes. The server may be running.
 // A PostgreSQL database is backed up with pg_dump instead.
 func (d *Data) Backup(ctx context.Context, dir string) error {
 	db, ok := d.DB.(*sqlite.DB)
@@ -267,13 +271,10 @@ func (d *Data) Backup(ctx context.Context, dir string) error {
 }
 
 func (d *Data) backup(ctx context.Context, db *sqlite.DB, dir string) error {
-	err := d.Audit.Hold(func() error {
-		if err := db.BackupTo(ctx, filepath.Join(dir, DatabaseFile)); err != nil {
-			return err
-		}
-		return copyFile(filepath.Join(d.Dir, AuditFile), filepath.Join(dir, AuditFile))
-	})
-	if err != nil {
+	if err := db.BackupTo(ctx, filepath.Join(dir, DatabaseFile)); err != nil {
+		return err
+	}
+	if err := copyFile(filepath.Join(d.Dir, AuditFile), filepath.Join(dir, AuditFile)); err != nil {
 		return err
 	}
 	for _, sub := range []string{CADir, TLSDir} {
@@ -383,6 +384,19 @@ func OpenData(ctx context.Context, cfg Config) (*Data, error) {
 			hsm.Close()
 		}
 	}
+	// Nodes keep their own copy of the CA files (or share an HSM); the
+	// database remembers which root its certificates chain to, so that a
+	// node with a missing or different CA folder cannot start a second
+	// hierarchy on the same database.
+	rootSum, err := db.Setting(ctx, SettingCARoot)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		closeAll()
+		return nil, err
+	}
+	if _, statErr := os.Stat(filepath.Join(cfg.DataDir, CADir, ca.RootCertFile)); rootSum != "" && errors.Is(statErr, fs.ErrNotExist) {
+		closeAll()
+		return nil, fmt.Errorf("the database belongs to a CA (root SHA-256 %s) but %s has no CA: copy the ca folder of a node that has it (keys stay mode 0600), then start again", rootSum, filepath.Join(cfg.DataDir, CADir))
+	}
 	authority, created, err := ca.Open(ca.Options{
 		Keys:            keys,
 		Dir:             filepath.Join(cfg.DataDir, CADir),
@@ -400,6 +414,18 @@ func OpenData(ctx context.Context, cfg Config) (*Data, error) {
 	if created {
 		cfg.Log.Info("created CA hierarchy", "root", authority.Root().Subject.CommonName, "intermediate", authority.Intermediate().Subject.CommonName)
 	}
+	sum := sha256.Sum256(authority.Root().Raw)
+	local := hex.EncodeToString(sum[:])
+	// Of nodes starting together on an empty database, the first to
+	// record its root wins; the others find they hold another CA.
+	if rootSum, err = db.SettingOnce(ctx, SettingCARoot, local); err != nil {
+		closeAll()
+		return nil, err
+	}
+	if rootSum != local {
+		closeAll()
+		return nil, fmt.Errorf("the CA in %s (root SHA-256 %s) is not the database's (root SHA-256 %s): this data folder belongs to another CA", filepath.Join(cfg.DataDir, CADir), local, rootSum)
+	}
 	orderRules, err := rules(cfg, authority)
 	if err != nil {
 		closeAll()
@@ -409,9 +435,7 @@ func OpenData(ctx context.Context, cfg Config) (*Data, error) {
 	if cfg.Registry != nil {
 		m = metrics.New(cfg.Registry, cfg.NodeID)
 	}
-	auditLog := audit.Open(filepath.Join(cfg.DataDir, AuditFile), cfg.Now, func(ctx context.Context, seq int64, hash string) error {
-		return db.PutSetting(ctx, SettingAuditHead, fmt.Sprintf("%d:%s", seq, hash))
-	})
+	auditLog := audit.NewLog(db, cfg.Now)
 	var checks *order.Checks
 	if !cfg.Sandbox && !cfg.Existing {
 		if checks, err = networkChecks(cfg); err != nil {
@@ -430,7 +454,6 @@ func OpenData(ctx context.Context, cfg Config) (*Data, error) {
 			Logos:       logo.New(logo.Options{AllowPrivate: cfg.AllowPrivateFetch}),
 			Rules:       orderRules,
 			Checks:      checks,
-			Audit:       auditLog,
 			CrashAt:     os.Getenv("CERTD_TEST_CRASH_AT"),
 			CRLLifetime: cfg.CRLLifetime,
 			Metrics:     m,
@@ -700,6 +723,11 @@ func (s *Server) bootstrap(ctx context.Context) error {
 		return nil
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return err
+	}
+	// Another node of a shared database made the accounts already.
+	if _, err := s.data.Accounts.Get(ctx, 1); err == nil {
+		fmt.Fprintln(s.cfg.Out, "certd: the database has accounts already (the bootstrap credentials are with the node that created them)")
+		return nil
 	}
 	creds, err := s.data.Accounts.Create(ctx, "bootstrap")
 	if err != nil {

@@ -189,6 +189,37 @@ const (
 	CertIssued   = "issued"
 )
 
+// AuditEvent is an event for the audit chain; the store seals it onto
+// the chain (sequence number, the previous line's hash) in the
+// transaction that writes it.
+type AuditEvent struct {
+	Time time.Time
+	Type string
+	Data map[string]any
+}
+
+// AuditLine is one sealed event of the chain: its line as the audit
+// package made it, and that line's hash.
+type AuditLine struct {
+	Seq  int64
+	Line []byte
+	Hash string
+}
+
+// Audit keeps the audit chain. Appends from every process and node are
+// ordered into one chain: each takes the chain's head in its transaction.
+type Audit interface {
+	// AppendAudit seals events onto the chain, durably, in one
+	// transaction.
+	AppendAudit(ctx context.Context, events ...AuditEvent) error
+	// AuditLines returns up to limit lines after sequence number after,
+	// in order.
+	AuditLines(ctx context.Context, after int64, limit int) ([]AuditLine, error)
+	// AuditHead is the last line's sequence number and hash (0, "" for an
+	// empty chain), as the last append left them.
+	AuditHead(ctx context.Context) (seq int64, hash string, err error)
+}
+
 // Certificate is a record of a serial and what was signed under it.
 type Certificate struct {
 	Serial    string // upper-case hex, no leading zeros
@@ -396,12 +427,14 @@ type Orders interface {
 // Certificates keeps the record of every serial.
 type Certificates interface {
 	// ReserveCertificate records a serial and its lint certificate before
-	// the real signature. A serial already on record is ErrConflict.
-	ReserveCertificate(ctx context.Context, c Certificate) error
+	// the real signature, and appends events to the audit chain, in one
+	// transaction. A serial already on record is ErrConflict.
+	ReserveCertificate(ctx context.Context, c Certificate, events ...AuditEvent) error
 	// CompleteIssuance stores the signed certificate of a reserved serial
 	// and, when o is not nil, updates the order (optimistically, as
-	// UpdateOrder) in the same transaction.
-	CompleteIssuance(ctx context.Context, serial string, der []byte, issuedAt time.Time, o *Order) error
+	// UpdateOrder), and appends events to the audit chain, in one
+	// transaction.
+	CompleteIssuance(ctx context.Context, serial string, der []byte, issuedAt time.Time, o *Order, events ...AuditEvent) error
 	GetCertificate(ctx context.Context, serial string) (Certificate, error)
 	// RevokeCertificate records the revocation of an issued certificate
 	// and updates the order (optimistically) in one transaction. A
@@ -416,6 +449,9 @@ type Settings interface {
 	Setting(ctx context.Context, key string) (string, error)
 	// PutSetting sets key to value.
 	PutSetting(ctx context.Context, key, value string) error
+	// SettingOnce sets key to value unless it has a value, and returns
+	// the value in force: of writers racing, the first wins for all.
+	SettingOnce(ctx context.Context, key, value string) (string, error)
 }
 
 // Health reports on the store for readiness checks and metrics.
@@ -428,6 +464,7 @@ type Health interface {
 
 // Store is everything certd keeps.
 type Store interface {
+	Audit
 	Accounts
 	Orders
 	Requests

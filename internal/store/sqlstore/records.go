@@ -102,7 +102,7 @@ func (db *DB) RevokeAPIKey(ctx context.Context, accountID, keyID int64, at time.
 }
 
 // ReserveCertificate implements store.Certificates.
-func (db *DB) ReserveCertificate(ctx context.Context, c store.Certificate) error {
+func (db *DB) ReserveCertificate(ctx context.Context, c store.Certificate, events ...store.AuditEvent) error {
 	var orderID any
 	if c.OrderID != 0 {
 		orderID = c.OrderID
@@ -118,8 +118,13 @@ func (db *DB) ReserveCertificate(ctx context.Context, c store.Certificate) error
 	if c.LintWarnings == nil {
 		warnings = []byte("[]")
 	}
-	_, err = db.w.ExecContext(ctx, `INSERT INTO certificates (serial, order_id, status, lint_der, not_before, not_after, created_at, issuer, lint_warnings)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, c.Serial, orderID, store.CertReserved, c.LintDER, c.NotBefore.UnixNano(), c.NotAfter.UnixNano(), c.CreatedAt.UnixNano(), issuer, string(warnings))
+	err = db.tx(ctx, func(tx Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO certificates (serial, order_id, status, lint_der, not_before, not_after, created_at, issuer, lint_warnings)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, c.Serial, orderID, store.CertReserved, c.LintDER, c.NotBefore.UnixNano(), c.NotAfter.UnixNano(), c.CreatedAt.UnixNano(), issuer, string(warnings)); err != nil {
+			return err
+		}
+		return appendAudit(ctx, tx, events)
+	})
 	if db.isUnique(err) {
 		return fmt.Errorf("serial %s: %w", c.Serial, store.ErrConflict)
 	}
@@ -127,24 +132,24 @@ func (db *DB) ReserveCertificate(ctx context.Context, c store.Certificate) error
 }
 
 // CompleteIssuance implements store.Certificates.
-func (db *DB) CompleteIssuance(ctx context.Context, serial string, der []byte, issuedAt time.Time, o *store.Order) error {
-	return db.certificateAndOrder(ctx, o, fmt.Errorf("reserved serial %s: %w", serial, store.ErrNotFound),
+func (db *DB) CompleteIssuance(ctx context.Context, serial string, der []byte, issuedAt time.Time, o *store.Order, events ...store.AuditEvent) error {
+	return db.certificateAndOrder(ctx, o, events, fmt.Errorf("reserved serial %s: %w", serial, store.ErrNotFound),
 		`UPDATE certificates SET status = ?, der = ?, issued_at = ? WHERE serial = ? AND status = ?`,
 		store.CertIssued, der, issuedAt.UnixNano(), serial, store.CertReserved)
 }
 
 // RevokeCertificate implements store.Certificates.
 func (db *DB) RevokeCertificate(ctx context.Context, serial string, at time.Time, reason int, comments string, o *store.Order) error {
-	return db.certificateAndOrder(ctx, o, fmt.Errorf("issued, unrevoked certificate %s: %w", serial, store.ErrConflict),
+	return db.certificateAndOrder(ctx, o, nil, fmt.Errorf("issued, unrevoked certificate %s: %w", serial, store.ErrConflict),
 		`UPDATE certificates SET revoked_at = ?, revocation_reason = ?, revocation_comments = ?
 			WHERE serial = ? AND status = ? AND revoked_at IS NULL`, at.UnixNano(), reason, comments, serial, store.CertIssued)
 }
 
 // certificateAndOrder runs an update that must change exactly one
 // certificate (else it fails with missing) and, when o is not nil, the
-// optimistic update of its order, in one transaction. On failure o keeps
-// the version it had.
-func (db *DB) certificateAndOrder(ctx context.Context, o *store.Order, missing error, query string, args ...any) error {
+// optimistic update of its order, and appends events to the audit chain,
+// in one transaction. On failure o keeps the version it had.
+func (db *DB) certificateAndOrder(ctx context.Context, o *store.Order, events []store.AuditEvent, missing error, query string, args ...any) error {
 	version := int64(0)
 	if o != nil {
 		version = o.Version
@@ -159,10 +164,12 @@ func (db *DB) certificateAndOrder(ctx context.Context, o *store.Order, missing e
 		} else if n != 1 {
 			return missing
 		}
-		if o == nil {
-			return nil
+		if o != nil {
+			if err := updateOrder(ctx, tx, o); err != nil {
+				return err
+			}
 		}
-		return updateOrder(ctx, tx, o)
+		return appendAudit(ctx, tx, events)
 	})
 	if err != nil && o != nil {
 		o.Version = version
@@ -208,6 +215,18 @@ func (db *DB) PutSetting(ctx context.Context, key, value string) error {
 	_, err := db.w.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES (?, ?)
 		ON CONFLICT (key) DO UPDATE SET value = excluded.value`, key, value)
 	return err
+}
+
+// SettingOnce implements store.Settings.
+func (db *DB) SettingOnce(ctx context.Context, key, value string) (string, error) {
+	var v string
+	err := db.tx(ctx, func(tx Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING`, key, value); err != nil {
+			return err
+		}
+		return tx.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = ?`, key).Scan(&v)
+	})
+	return v, err
 }
 
 // SerialsInState lists the serials whose record is in the given state,

@@ -7,10 +7,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/certd/certd/internal/audit"
 	"github.com/certd/certd/internal/store"
 )
 
@@ -37,6 +39,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"order listing, filters and pages", testListOrders},
 		{"authorizations", testAuthorizations},
 		{"organizations", testOrganizations},
+		{"audit chain", testAudit},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -336,6 +339,29 @@ func testSettings(t *testing.T, s store.Store) {
 			t.Fatalf("Setting = %q, %v; want %q", got, err, v)
 		}
 	}
+	// Of writers racing to set a value once, one wins for all.
+	var wg sync.WaitGroup
+	got := make([]string, 8)
+	for i := range got {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			v, err := s.SettingOnce(ctx, "once", fmt.Sprint("writer ", i))
+			if err != nil {
+				t.Error(err)
+			}
+			got[i] = v
+		}(i)
+	}
+	wg.Wait()
+	for _, v := range got {
+		if v != got[0] || !strings.HasPrefix(v, "writer ") {
+			t.Fatalf("SettingOnce answers %q", got)
+		}
+	}
+	if v, err := s.SettingOnce(ctx, "x", "three"); err != nil || v != "two" {
+		t.Fatalf("SettingOnce over a value = %q, %v", v, err)
+	}
 }
 
 func testRequests(t *testing.T, s store.Store) {
@@ -623,5 +649,66 @@ func testOrganizations(t *testing.T, s store.Store) {
 	}
 	if _, err := s.GetOrganization(ctx, 999999); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("missing: %v", err)
+	}
+}
+
+// testAudit: concurrent appends make one gapless chain in order; events
+// of a failed transaction (a duplicate serial, a stale order) are not
+// appended; events of a successful one are.
+func testAudit(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	if seq, hash, err := s.AuditHead(ctx); err != nil || seq != 0 || hash != "" {
+		t.Fatalf("empty chain's head = %d %q %v", seq, hash, err)
+	}
+	var wg sync.WaitGroup
+	for i := 0; i < 20; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			if err := s.AppendAudit(ctx, store.AuditEvent{Time: now, Type: "test", Data: map[string]any{"i": i}}); err != nil {
+				t.Error(err)
+			}
+		}(i)
+	}
+	wg.Wait()
+	ev := func(typ string) store.AuditEvent { return store.AuditEvent{Time: now, Type: typ} }
+	c := store.Certificate{Serial: "AB", LintDER: []byte("x"), NotBefore: now, NotAfter: now, CreatedAt: now}
+	if err := s.ReserveCertificate(ctx, c, ev("sign.begin")); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ReserveCertificate(ctx, c, ev("duplicate")); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("duplicate serial: %v", err)
+	}
+	if err := s.CompleteIssuance(ctx, "CD", []byte("der"), now, nil, ev("unreserved")); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("completing an unreserved serial: %v", err)
+	}
+	if err := s.CompleteIssuance(ctx, "AB", []byte("der"), now, nil, ev("sign.done"), ev("second")); err != nil {
+		t.Fatal(err)
+	}
+	lines, err := s.AuditLines(ctx, 0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(lines) != 23 {
+		t.Fatalf("%d lines, want 23", len(lines))
+	}
+	for i, l := range lines {
+		if l.Seq != int64(i+1) || len(l.Line) == 0 || l.Hash == "" {
+			t.Fatalf("line %d: %+v", i, l)
+		}
+	}
+	for i, want := range []string{`"type":"sign.begin"`, `"type":"sign.done"`, `"type":"second"`} {
+		if got := string(lines[20+i].Line); !strings.Contains(got, want) {
+			t.Errorf("line %d = %s, want %s", 21+i, got, want)
+		}
+	}
+	if page, err := s.AuditLines(ctx, 21, 1); err != nil || len(page) != 1 || page[0].Seq != 22 {
+		t.Fatalf("page after 21: %+v %v", page, err)
+	}
+	if seq, hash, err := s.AuditHead(ctx); err != nil || seq != 23 || hash != lines[22].Hash {
+		t.Fatalf("head = %d %q %v", seq, hash, err)
+	}
+	if n, err := audit.Verify(ctx, s, ""); err != nil || n != 23 {
+		t.Fatalf("the chain does not verify: %d %v", n, err)
 	}
 }
