@@ -205,10 +205,11 @@ func load(cfg config, hc *http.Client, pool []string, progress io.Writer) *Repor
 		}
 		return i, time.Now().Before(deadline)
 	}
-	stop := make(chan struct{})
+	stop, stopped := make(chan struct{}), make(chan struct{})
 	var peakRSS float64
 	ticker := time.NewTicker(time.Second)
 	go func() {
+		defer close(stopped)
 		for {
 			select {
 			case <-stop:
@@ -259,6 +260,7 @@ func load(cfg config, hc *http.Client, pool []string, progress io.Writer) *Repor
 	wg.Wait()
 	ticker.Stop()
 	close(stop)
+	<-stopped
 	elapsed := time.Since(start)
 	rep.ElapsedS = elapsed.Seconds()
 	rep.Orders, rep.Issued = orders.Load(), issued.Load()

@@ -78,7 +78,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	r.SetMaxIdleConns(n)
 	return &DB{w: w, r: r, DB: sqlstore.New(sqlstore.Engine{
 		Writer: w, Reader: r, IsUnique: isUnique,
-		Begin: func(ctx context.Context) (sqlstore.Tx, error) { return w.BeginTx(ctx, nil) },
+		Begin: newBatcher(w).Begin,
 	})}, nil
 }
 

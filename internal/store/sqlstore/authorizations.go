@@ -25,7 +25,7 @@ func scanAuthz(row scanner) (store.Authorization, error) {
 
 // CreateAuthorization implements store.Authorizations.
 func (db *DB) CreateAuthorization(ctx context.Context, a *store.Authorization) error {
-	id, err := insertID(ctx, db.w, `INSERT INTO authorizations (account_id, domain, method, token, status, last_error, created_at,
+	id, err := db.insert(ctx, `INSERT INTO authorizations (account_id, domain, method, token, status, last_error, created_at,
 		token_expires_at, validated_at, checked_at, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)`,
 		a.AccountID, a.Domain, a.Method, a.Token, a.Status, a.LastError, a.CreatedAt.UnixNano(), a.TokenExpiresAt.UnixNano(),
 		nanos(a.ValidatedAt), nanos(a.CheckedAt))
@@ -38,7 +38,7 @@ func (db *DB) CreateAuthorization(ctx context.Context, a *store.Authorization) e
 
 // UpdateAuthorization implements store.Authorizations.
 func (db *DB) UpdateAuthorization(ctx context.Context, a *store.Authorization) error {
-	res, err := db.w.ExecContext(ctx, `UPDATE authorizations SET status = ?, last_error = ?, validated_at = ?, checked_at = ?,
+	res, err := db.exec(ctx, `UPDATE authorizations SET status = ?, last_error = ?, validated_at = ?, checked_at = ?,
 		method = ?, token = ?, token_expires_at = ?, version = version + 1 WHERE id = ? AND version = ?`,
 		a.Status, a.LastError, nanos(a.ValidatedAt), nanos(a.CheckedAt), a.Method, a.Token, a.TokenExpiresAt.UnixNano(), a.ID, a.Version)
 	if err != nil {

@@ -31,7 +31,7 @@ func (db *DB) CreateOrganization(ctx context.Context, o *store.Organization) err
 	if err != nil {
 		return err
 	}
-	id, err := insertID(ctx, db.w, `INSERT INTO organizations (account_id, match_key, details, status, note, created_at, decided_at, version)
+	id, err := db.insert(ctx, `INSERT INTO organizations (account_id, match_key, details, status, note, created_at, decided_at, version)
 		VALUES (?, ?, ?, ?, ?, ?, ?, 1)`, o.AccountID, o.MatchKey, string(details), o.Status, o.Note, o.CreatedAt.UnixNano(), nanos(o.DecidedAt))
 	if err != nil {
 		return err
@@ -81,7 +81,7 @@ func (db *DB) UpdateOrganization(ctx context.Context, o *store.Organization) err
 	if err != nil {
 		return err
 	}
-	res, err := db.w.ExecContext(ctx, `UPDATE organizations SET details = ?, status = ?, note = ?, decided_at = ?, version = version + 1
+	res, err := db.exec(ctx, `UPDATE organizations SET details = ?, status = ?, note = ?, decided_at = ?, version = version + 1
 		WHERE id = ? AND version = ?`, string(details), o.Status, o.Note, nanos(o.DecidedAt), o.ID, o.Version)
 	if err != nil {
 		return err

@@ -34,7 +34,7 @@ func notFound(err error, what string) error {
 
 // CreateAccount implements store.Accounts.
 func (db *DB) CreateAccount(ctx context.Context, name string, now time.Time) (store.Account, error) {
-	id, err := insertID(ctx, db.w, `INSERT INTO accounts (name, created_at) VALUES (?, ?)`, name, now.UnixNano())
+	id, err := db.insert(ctx, `INSERT INTO accounts (name, created_at) VALUES (?, ?)`, name, now.UnixNano())
 	if err != nil {
 		return store.Account{}, err
 	}
@@ -55,7 +55,7 @@ func (db *DB) GetAccount(ctx context.Context, id int64) (store.Account, error) {
 
 // CreateAPIKey implements store.Accounts.
 func (db *DB) CreateAPIKey(ctx context.Context, k store.APIKey) (store.APIKey, error) {
-	id, err := insertID(ctx, db.w, `INSERT INTO api_keys (account_id, key_hash, role, created_at, revoked_at) VALUES (?, ?, ?, ?, ?)`,
+	id, err := db.insert(ctx, `INSERT INTO api_keys (account_id, key_hash, role, created_at, revoked_at) VALUES (?, ?, ?, ?, ?)`,
 		k.AccountID, k.Hash, k.Role, k.CreatedAt.UnixNano(), nanos(k.RevokedAt))
 	if db.isUnique(err) {
 		return store.APIKey{}, fmt.Errorf("api key: %w", store.ErrConflict)
@@ -89,7 +89,7 @@ func (db *DB) APIKeys(ctx context.Context, accountID int64) ([]store.APIKey, err
 
 // RevokeAPIKey implements store.Accounts.
 func (db *DB) RevokeAPIKey(ctx context.Context, accountID, keyID int64, at time.Time) error {
-	res, err := db.w.ExecContext(ctx, `UPDATE api_keys SET revoked_at = ? WHERE id = ? AND account_id = ? AND revoked_at IS NULL`, at.UnixNano(), keyID, accountID)
+	res, err := db.exec(ctx, `UPDATE api_keys SET revoked_at = ? WHERE id = ? AND account_id = ? AND revoked_at IS NULL`, at.UnixNano(), keyID, accountID)
 	if err != nil {
 		return err
 	}
@@ -212,7 +212,7 @@ func (db *DB) Setting(ctx context.Context, key string) (string, error) {
 
 // PutSetting implements store.Settings.
 func (db *DB) PutSetting(ctx context.Context, key, value string) error {
-	_, err := db.w.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES (?, ?)
+	_, err := db.exec(ctx, `INSERT INTO settings (key, value) VALUES (?, ?)
 		ON CONFLICT (key) DO UPDATE SET value = excluded.value`, key, value)
 	return err
 }

@@ -29,7 +29,7 @@ func scanRequest(row scanner) (store.Request, error) {
 
 // CreateRequest implements store.Requests.
 func (db *DB) CreateRequest(ctx context.Context, r *store.Request) error {
-	id, err := insertID(ctx, db.w, `INSERT INTO requests (account_id, status, product, params, requested_by, created_at, note, version)
+	id, err := db.insert(ctx, `INSERT INTO requests (account_id, status, product, params, requested_by, created_at, note, version)
 		VALUES (?, ?, ?, ?, ?, ?, ?, 1)`, r.AccountID, r.Status, r.Product, string(r.Params), r.RequestedBy, r.CreatedAt.UnixNano(), r.Note)
 	if err != nil {
 		return err

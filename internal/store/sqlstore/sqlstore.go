@@ -64,6 +64,31 @@ func insertID(ctx context.Context, c Conn, query string, args ...any) (int64, er
 	return id, err
 }
 
+// exec runs one write statement in a transaction of its own: every write
+// goes through the engine's Begin (which on SQLite commits concurrent
+// writers' transactions together).
+func (db *DB) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	var res sql.Result
+	err := db.tx(ctx, func(tx Tx) error {
+		var err error
+		res, err = tx.ExecContext(ctx, query, args...)
+		return err
+	})
+	return res, err
+}
+
+// insert runs one INSERT in a transaction of its own and returns the new
+// row's id.
+func (db *DB) insert(ctx context.Context, query string, args ...any) (int64, error) {
+	var id int64
+	err := db.tx(ctx, func(tx Tx) error {
+		var err error
+		id, err = insertID(ctx, tx, query, args...)
+		return err
+	})
+	return id, err
+}
+
 // tx runs fn in a transaction, committed if fn returns nil.
 func (db *DB) tx(ctx context.Context, fn func(Tx) error) error {
 	tx, err := db.begin(ctx)

@@ -1,0 +1,186 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+)
+
+// openBatcher opens a database file with a table t and a batcher on its
+// writer, and a reader of its own.
+func openBatcher(t *testing.T) (*batcher, *sql.DB) {
+	t.Helper()
+	db, err := Open(context.Background(), filepath.Join(t.TempDir(), "certd.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if _, err := db.w.Exec(`CREATE TABLE t (v INTEGER PRIMARY KEY)`); err != nil {
+		t.Fatal(err)
+	}
+	return newBatcher(db.w), db.r
+}
+
+func count(t *testing.T, r *sql.DB) int {
+	t.Helper()
+	var n int
+	if err := r.QueryRow(`SELECT count(*) FROM t`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func TestBatcher(t *testing.T) {
+	ctx := context.Background()
+	t.Run("waiting writers share a commit, and each is durable when Commit returns", func(t *testing.T) {
+		b, r := openBatcher(t)
+		first, err := b.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		const writers = 20
+		var wg sync.WaitGroup
+		errs := make(chan error, writers)
+		for i := 1; i <= writers; i++ {
+			wg.Add(1)
+			go func(i int) {
+				defer wg.Done()
+				tx, err := b.Begin(ctx)
+				if err == nil {
+					_, err = tx.ExecContext(ctx, `INSERT INTO t (v) VALUES (?)`, i)
+				}
+				if err == nil {
+					err = tx.Commit()
+				}
+				if err == nil && count(t, r) < 1 {
+					err = errors.New("committed, but a reader does not see it")
+				}
+				errs <- err
+			}(i)
+		}
+		// Every writer queues behind the first member.
+		for deadline := time.Now().Add(10 * time.Second); ; {
+			b.mu.Lock()
+			w := b.waiting
+			b.mu.Unlock()
+			if w == writers {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%d writers waiting", w)
+			}
+			time.Sleep(time.Millisecond)
+		}
+		if _, err := first.ExecContext(ctx, `INSERT INTO t (v) VALUES (0)`); err != nil {
+			t.Fatal(err)
+		}
+		if err := first.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		if n := count(t, r); n != writers+1 {
+			t.Fatalf("%d rows, want %d", n, writers+1)
+		}
+		if b.commits != 1 {
+			t.Fatalf("%d commits for %d writers that waited together, want 1", b.commits, writers+1)
+		}
+	})
+	t.Run("a rollback undoes only its member", func(t *testing.T) {
+		b, r := openBatcher(t)
+		first, _ := b.Begin(ctx)
+		done := make(chan error)
+		go func() {
+			tx, err := b.Begin(ctx)
+			if err != nil {
+				done <- err
+				return
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO t (v) VALUES (2)`); err != nil {
+				done <- err
+				return
+			}
+			done <- tx.Commit()
+		}()
+		for {
+			b.mu.Lock()
+			w := b.waiting
+			b.mu.Unlock()
+			if w == 1 {
+				break
+			}
+			time.Sleep(time.Millisecond)
+		}
+		if _, err := first.ExecContext(ctx, `INSERT INTO t (v) VALUES (1)`); err != nil {
+			t.Fatal(err)
+		}
+		if err := first.Rollback(); err != nil {
+			t.Fatal(err)
+		}
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		var v int
+		if err := r.QueryRow(`SELECT v FROM t`).Scan(&v); err != nil || v != 2 || count(t, r) != 1 {
+			t.Fatalf("rows after one rollback and one commit: v=%d %v", v, err)
+		}
+		if err := first.Commit(); !errors.Is(err, sql.ErrTxDone) {
+			t.Fatalf("commit after rollback: %v", err)
+		}
+	})
+	t.Run("a failed statement fails its member only", func(t *testing.T) {
+		b, r := openBatcher(t)
+		tx, _ := b.Begin(ctx)
+		if _, err := tx.ExecContext(ctx, `INSERT INTO t (v) VALUES (1)`); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO t (v) VALUES (1)`); err == nil {
+			t.Fatal("duplicate key accepted")
+		}
+		_ = tx.Rollback()
+		tx, _ = b.Begin(ctx)
+		if _, err := tx.ExecContext(ctx, `INSERT INTO t (v) VALUES (1)`); err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.Commit(); err != nil || count(t, r) != 1 {
+			t.Fatalf("commit after a failed member: %v, %d rows", err, count(t, r))
+		}
+	})
+	t.Run("cancelled contexts", func(t *testing.T) {
+		b, r := openBatcher(t)
+		cctx, cancel := context.WithCancel(ctx)
+		tx, err := b.Begin(cctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cancel()
+		// The member's statements go on: interrupting one would roll
+		// back the whole batch, other writers' work with it.
+		if _, err := tx.ExecContext(cctx, `INSERT INTO t (v) VALUES (1)`); err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.Commit(); err != nil || count(t, r) != 1 {
+			t.Fatalf("commit: %v, %d rows", err, count(t, r))
+		}
+		if _, err := b.Begin(cctx); !errors.Is(err, context.Canceled) {
+			t.Fatalf("Begin with a cancelled context: %v", err)
+		}
+		// The batcher is still usable.
+		tx, err = b.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.Rollback(); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
