@@ -149,6 +149,7 @@ bootstrap-account.json. Later starts reuse all of it.`,
 	f.StringVar(&logFormat, "log-format", "text", "log format on standard error: text or json")
 	f.StringVar(&cfg.Database, "db", "", "PostgreSQL URL (postgres://user@host/db) to keep the data in instead of the data folder's SQLite file")
 	f.StringVar(&cfg.NodeID, "node-id", "", "this node's name in logs and metrics (default: the host name)")
+	f.StringVar(&cfg.PprofListen, "pprof-listen", "", "serve Go's profiler (/debug/pprof/) on this address, e.g. 127.0.0.1:6060 (measuring only; keep it on loopback)")
 	f.DurationVar(&cfg.JobTimeout, "job-timeout", pipeline.DefaultJobTimeout, "longest one background check of an order may run; a node takes over the checks of a dead one after 2.5 times this")
 	f.DurationVar(&cfg.CRLLifetime, "crl-next-update", 7*24*time.Hour, "how long a CRL is valid (its nextUpdate); at most 240h")
 	f.StringVar(&cfg.PKCS11Module, "pkcs11-module", "", "PKCS#11 module (.so) of the HSM that holds the CA keys (default: key files)")

@@ -23,6 +23,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -139,6 +140,9 @@ type Config struct {
 	Database string
 	// NodeID names this node in logs and metrics (default: the host name).
 	NodeID string
+	// PprofListen, when set, serves Go's profiler (net/http/pprof) on
+	// this address, apart from the API: for measuring, on loopback only.
+	PprofListen string
 	// JobTimeout bounds one background check of an order (default
 	// pipeline.DefaultJobTimeout); a check left running by a node that
 	// died is taken over by another node after pipeline.RescueFactor
@@ -808,6 +812,13 @@ func (s *Server) Serve(ctx context.Context) error {
 			return errors.Join(fmt.Errorf("start job queue: %w", err), s.data.Close())
 		}
 	}
+	if s.cfg.PprofListen != "" {
+		stop, err := servePprof(s.cfg.PprofListen, s.cfg.Log)
+		if err != nil {
+			return errors.Join(err, s.data.Close())
+		}
+		defer stop()
+	}
 	errc := make(chan error, 1)
 	go func() {
 		if s.http.TLSConfig != nil {
@@ -933,4 +944,22 @@ func (s *Server) registerGauges() {
 		}
 		return float64(len(ids))
 	})
+}
+
+// servePprof serves the profiler's handlers on addr until stop is called.
+func servePprof(addr string, log *slog.Logger) (stop func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("--pprof-listen: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	log.Warn("profiler listening", "addr", ln.Addr().String())
+	return func() { _ = srv.Close() }, nil
 }

@@ -19,8 +19,9 @@ import (
 // order they arrive, as they did on the single connection; what changes
 // is that the fsyncs of concurrent writers are shared.
 type batcher struct {
-	db  *sql.DB
-	max int
+	db    *sql.DB
+	stmts *stmts // the writer's prepared statements
+	max   int
 
 	mu      sync.Mutex
 	cond    *sync.Cond
@@ -43,8 +44,8 @@ type batch struct {
 // constant load a batch still ends and its members return.
 const maxBatch = 64
 
-func newBatcher(db *sql.DB) *batcher {
-	b := &batcher{db: db, max: maxBatch}
+func newBatcher(db *sql.DB, st *stmts) *batcher {
+	b := &batcher{db: db, stmts: st, max: maxBatch}
 	b.cond = sync.NewCond(&b.mu)
 	return b
 }
@@ -118,15 +119,27 @@ type member struct {
 // Statements ignore cancellation: SQLite rolls back the whole transaction
 // when a write is interrupted, and the transaction is the batch's.
 func (m *member) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	return m.tx.ExecContext(context.WithoutCancel(ctx), query, args...)
+	ctx = context.WithoutCancel(ctx)
+	if st := m.b.stmts.inTx(ctx, m.tx, query); st != nil {
+		return st.ExecContext(ctx, args...)
+	}
+	return m.tx.ExecContext(ctx, query, args...)
 }
 
 func (m *member) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	return m.tx.QueryContext(context.WithoutCancel(ctx), query, args...)
+	ctx = context.WithoutCancel(ctx)
+	if st := m.b.stmts.inTx(ctx, m.tx, query); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
+	return m.tx.QueryContext(ctx, query, args...)
 }
 
 func (m *member) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
-	return m.tx.QueryRowContext(context.WithoutCancel(ctx), query, args...)
+	ctx = context.WithoutCancel(ctx)
+	if st := m.b.stmts.inTx(ctx, m.tx, query); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return m.tx.QueryRowContext(ctx, query, args...)
 }
 
 // Commit keeps the member's writes and returns once the batch holding

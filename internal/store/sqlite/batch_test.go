@@ -22,7 +22,7 @@ func openBatcher(t *testing.T) (*batcher, *sql.DB) {
 	if _, err := db.w.Exec(`CREATE TABLE t (v INTEGER PRIMARY KEY)`); err != nil {
 		t.Fatal(err)
 	}
-	return newBatcher(db.w), db.r
+	return newBatcher(db.w, newStmts(db.w)), db.r
 }
 
 func count(t *testing.T, r *sql.DB) int {
@@ -183,4 +183,47 @@ func TestBatcher(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
+}
+
+// TestStmts: a query runs unprepared the first time and from its
+// prepared statement once the background preparation is done, inside a
+// writer transaction too; a query that does not prepare still reports
+// its own error.
+func TestStmts(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(ctx, filepath.Join(t.TempDir(), "certd.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ws := db.stmts[0]
+	b := newBatcher(db.w, ws)
+	const q = `INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`
+	for i := 0; i < 50; i++ {
+		tx, err := b.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tx.ExecContext(ctx, q, "k", i); err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		if ws.get(q) != nil {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if ws.get(q) == nil {
+		t.Fatal("the query was never prepared")
+	}
+	p := pool{db.stmts[1]}
+	var v string
+	if err := p.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = ?`, "k").Scan(&v); err != nil || v == "" {
+		t.Fatalf("read: %q %v", v, err)
+	}
+	if _, err := p.ExecContext(ctx, `SELEKT nonsense`); err == nil {
+		t.Fatal("bad SQL accepted")
+	}
 }

@@ -33,8 +33,9 @@ var migrations embed.FS
 // DB is a store.Store on a SQLite file.
 type DB struct {
 	*sqlstore.DB
-	w *sql.DB // the single writer
-	r *sql.DB // readers
+	w     *sql.DB // the single writer
+	r     *sql.DB // readers
+	stmts []*stmts
 }
 
 var _ store.Store = (*DB)(nil)
@@ -76,9 +77,10 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	n := runtime.GOMAXPROCS(0) * 2
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
-	return &DB{w: w, r: r, DB: sqlstore.New(sqlstore.Engine{
-		Writer: w, Reader: r, IsUnique: isUnique,
-		Begin: newBatcher(w).Begin,
+	ws, rs := newStmts(w), newStmts(r)
+	return &DB{w: w, r: r, stmts: []*stmts{ws, rs}, DB: sqlstore.New(sqlstore.Engine{
+		Writer: pool{ws}, Reader: pool{rs}, IsUnique: isUnique,
+		Begin: newBatcher(w, ws).Begin,
 	})}, nil
 }
 
@@ -108,6 +110,9 @@ func (db *DB) BackupTo(ctx context.Context, path string) error {
 
 // Close closes both pools.
 func (db *DB) Close() error {
+	for _, s := range db.stmts {
+		s.close()
+	}
 	return errors.Join(db.r.Close(), db.w.Close())
 }
 
