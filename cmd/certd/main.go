@@ -613,10 +613,10 @@ func newBackup() *cobra.Command {
 		Use:   "backup DIR",
 		Short: "Copy the data folder consistently, while the server runs",
 		Long: `Write a copy of the data folder to DIR (which must not exist): the SQLite
-database through SQLite's online backup, the audit log with it under the
-log's lock (so that "certd audit verify --data DIR" passes on the copy),
-the CA files, the listener's certificate and the bootstrap credentials,
-keeping their modes. To restore, stop certd and serve --data DIR. With
+database, audit chain included, through SQLite's online backup (so that
+"certd audit verify --data DIR" passes on the copy), an older folder's
+audit.log, the CA files, the listener's certificate and the bootstrap
+credentials, keeping their modes. To restore, stop certd and serve --data DIR. With
 CERTD_DB (PostgreSQL) back the database up with pg_dump instead.`,
 		Example: `  certd backup --data /var/lib/certd /backups/certd-$(date +%F)`,
 		Args:    args(cobra.ExactArgs(1)),
