@@ -204,6 +204,15 @@ type result struct {
 	Waiting   []string          `json:"waiting_for,omitempty"`
 }
 
+// placed finishes an ordering command once the server answered it: the
+// error, or the order's report (finish).
+func placed(cmd *cobra.Command, c *client.Client, cn *conn, w *waitFlags, keyPath, id string, err error) error {
+	if err != nil {
+		return err
+	}
+	return finish(cmd.Context(), cmd, c, cn, w, result{OrderID: id, KeyFile: keyPath})
+}
+
 // finish reports a placed order: waits for it with --wait (progress on
 // stdout, or on stderr with --json), writes the files once it is issued
 // (at once if it already is), and prints the result.

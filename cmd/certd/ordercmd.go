@@ -149,10 +149,7 @@ approve instead (and --wait waits for the approval too).`,
 			ctx := cmd.Context()
 			if !request {
 				id, err := c.OrderSSL(ctx, req)
-				if err != nil {
-					return err
-				}
-				return finish(ctx, cmd, c, &cn, &wf, result{OrderID: id, KeyFile: keyPath})
+				return placed(cmd, c, &cn, &wf, keyPath, id, err)
 			}
 			reqID, err := c.SubmitRequest(ctx, client.EnterpriseRequest{OrderSSLRequest: req, Type: reqType, BusinessUnit: businessUnit, Comments: comments})
 			if err != nil {
@@ -265,10 +262,7 @@ unless --csr or --key is given, or kept on a hardware token with
 				}
 			}
 			id, err := c.OrderCode(cmd.Context(), req)
-			if err != nil {
-				return err
-			}
-			return finish(cmd.Context(), cmd, c, &cn, &wf, result{OrderID: id, KeyFile: keyPath})
+			return placed(cmd, c, &cn, &wf, keyPath, id, err)
 		},
 	}
 	org.register(cmd)
@@ -342,10 +336,7 @@ logo (PNG, JPEG or GIF, at most 256 KiB) when the order is placed.`,
 				return err
 			}
 			id, err := c.OrderWFA(cmd.Context(), req)
-			if err != nil {
-				return err
-			}
-			return finish(cmd.Context(), cmd, c, &cn, &wf, result{OrderID: id, KeyFile: keyPath})
+			return placed(cmd, c, &cn, &wf, keyPath, id, err)
 		},
 	}
 	nm.register(cmd)
@@ -631,10 +622,7 @@ func orderRenew() *cobra.Command {
 				}
 			}
 			id, err := c.Renew(ctx, a[0], r)
-			if err != nil {
-				return err
-			}
-			return finish(ctx, cmd, c, &cn, &wf, result{OrderID: id, KeyFile: keyPath})
+			return placed(cmd, c, &cn, &wf, keyPath, id, err)
 		},
 	}
 	f := cmd.Flags()

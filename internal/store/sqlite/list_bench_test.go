@@ -18,6 +18,9 @@ import (
 // page of 100, newest first). Seeding takes a while; it is not timed.
 //
 //	go test -run XXX -bench ListOrders -benchtime 200x ./internal/store/sqlite
+//
+// CERTD_BENCH_DB=FILE seeds FILE (which must not exist) and keeps it, to
+// serve from (docs/benchmarks.md measures start-up and GET /order on it).
 func BenchmarkListOrders(b *testing.B) {
 	n := 1_000_000
 	if v := os.Getenv("CERTD_BENCH_ORDERS"); v != "" {
@@ -25,6 +28,12 @@ func BenchmarkListOrders(b *testing.B) {
 	}
 	ctx := context.Background()
 	path := filepath.Join(b.TempDir(), "certd.db")
+	if keep := os.Getenv("CERTD_BENCH_DB"); keep != "" {
+		if _, err := os.Stat(keep); err == nil {
+			b.Fatalf("CERTD_BENCH_DB %s exists", keep)
+		}
+		path = keep
+	}
 	db, err := Open(ctx, path)
 	if err != nil {
 		b.Fatal(err)
