@@ -1,12 +1,12 @@
 package ca
 
 import (
-	"bytes"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha1"
+	"crypto/sha256"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
@@ -79,20 +79,21 @@ type Prepared struct {
 	// LintWarnings name the lints that warned (recorded with the
 	// certificate); lints that err refuse the certificate in Prepare.
 	LintWarnings []string
-	template     *x509.Certificate
-	publicKey    crypto.PublicKey
+	lint         certificateParts
 	issuer       *issuer
 }
 
-// TBS returns the to-be-signed bytes of the prepared certificate (those
-// of its lint copy, which the real certificate must match).
-func (p *Prepared) TBS() []byte {
-	c, err := x509.ParseCertificate(p.LintDER)
-	if err != nil {
-		return p.LintDER
-	}
-	return c.RawTBSCertificate
+// certificateParts are the three parts of a certificate's DER
+// (RFC 5280 section 4.1), raw.
+type certificateParts struct {
+	TBS       asn1.RawValue
+	Algorithm asn1.RawValue
+	Signature asn1.BitString
 }
+
+// TBS returns the to-be-signed bytes of the prepared certificate: those
+// the linter passed, which the CA signs as they are.
+func (p *Prepared) TBS() []byte { return p.lint.TBS.FullBytes }
 
 // ErrLifetime means the request leaves no time for a certificate.
 var ErrLifetime = errors.New("no validity period is left for the certificate")
@@ -230,31 +231,52 @@ func (a *Authority) Prepare(req Request) (*Prepared, error) {
 	if err != nil {
 		return nil, err
 	}
+	var parts certificateParts
+	if rest, err := asn1.Unmarshal(lintDER, &parts); err != nil || len(rest) > 0 {
+		return nil, fmt.Errorf("ca: split the lint certificate: %v", err)
+	}
 	return &Prepared{Serial: tmpl.SerialNumber, NotBefore: notBefore, NotAfter: notAfter, LintDER: lintDER, LintWarnings: warnings,
-		template: tmpl, publicKey: req.PublicKey, issuer: iss}, nil
+		lint: parts, issuer: iss}, nil
 }
 
-// Sign signs a prepared certificate with the CA key and checks that what
-// was signed is exactly what was prepared (the to-be-signed bytes of the
-// two certificates are identical), so that what was stored and linted
-// before the signature is what was issued.
+// Sign signs a prepared certificate with the CA key: the very
+// to-be-signed bytes that were linted and recorded, so what is issued is
+// what was checked, byte for byte. The CA's signature is verified before
+// the certificate leaves: a faulty signer (an HSM's error, an RSA fault
+// that could leak the key) must not publish a bad signature.
 func (a *Authority) Sign(p *Prepared) ([]byte, error) {
-	der, err := x509.CreateCertificate(rand.Reader, p.template, p.issuer.cert, p.publicKey, p.issuer.signer)
+	digest := sha256.Sum256(p.lint.TBS.FullBytes)
+	sig, err := p.issuer.signer.Sign(rand.Reader, digest[:], crypto.SHA256)
 	if err != nil {
 		return nil, fmt.Errorf("ca: sign: %w", err)
 	}
-	real, err := x509.ParseCertificate(der)
+	if err := verifyDigest(p.issuer.cert.PublicKey, digest[:], sig); err != nil {
+		return nil, fmt.Errorf("ca: the CA key's signature does not verify: %w", err)
+	}
+	der, err := asn1.Marshal(certificateParts{TBS: p.lint.TBS, Algorithm: p.lint.Algorithm,
+		Signature: asn1.BitString{Bytes: sig, BitLength: 8 * len(sig)}})
 	if err != nil {
+		return nil, fmt.Errorf("ca: assemble certificate: %w", err)
+	}
+	if _, err := x509.ParseCertificate(der); err != nil {
 		return nil, fmt.Errorf("ca: parse signed certificate: %w", err)
 	}
-	lint, err := x509.ParseCertificate(p.LintDER)
-	if err != nil {
-		return nil, fmt.Errorf("ca: parse lint certificate: %w", err)
-	}
-	if !bytes.Equal(real.RawTBSCertificate, lint.RawTBSCertificate) {
-		return nil, errors.New("ca: the signed certificate differs from the prepared one")
-	}
 	return der, nil
+}
+
+// verifyDigest checks a SHA-256 signature as signatureAlgorithm chose it:
+// ECDSA, or RSA PKCS #1 v1.5.
+func verifyDigest(pub crypto.PublicKey, digest, sig []byte) error {
+	switch k := pub.(type) {
+	case *ecdsa.PublicKey:
+		if !ecdsa.VerifyASN1(k, digest, sig) {
+			return errors.New("ECDSA signature invalid")
+		}
+		return nil
+	case *rsa.PublicKey:
+		return rsa.VerifyPKCS1v15(k, crypto.SHA256, digest, sig)
+	}
+	return fmt.Errorf("unsupported CA key type %T", pub)
 }
 
 func signatureAlgorithm(issuer *x509.Certificate) x509.SignatureAlgorithm {
