@@ -9,9 +9,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/certd/certd/internal/server"
 	"github.com/certd/certd/internal/store"
+	"github.com/certd/certd/internal/testutil"
 )
 
 // TestLoad drives a real sandbox server over HTTP and checks the report
@@ -105,4 +107,67 @@ func TestLoad(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestLoadProductionPath runs the load against a server outside sandbox
+// mode whose account has its domain pre-validated: orders wait for the
+// pipeline (and the organization, which the test validates when the first
+// order names it), and the generator polls until each is issued.
+func TestLoadProductionPath(t *testing.T) {
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	srv, err := server.Open(ctx, server.Config{DataDir: dir, Listen: "127.0.0.1:0", HTTP: true,
+		DNSResolver: testutil.NewDNS(t).Addr(), Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	stopped := make(chan error, 1)
+	go func() { stopped <- srv.Serve(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-stopped; err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+	})
+	orders := srv.Data().Orders
+	if _, err := orders.PreValidate(context.Background(), 1, "example.com"); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		// The organization exists once the first order names it.
+		for ctx.Err() == nil {
+			orgs, err := orders.Organizations(context.Background(), 1, "pending")
+			if err == nil && len(orgs) > 0 {
+				if _, err := orders.DecideOrganization(context.Background(), orgs[0].ID, true, "load test"); err != nil {
+					t.Error(err)
+				}
+				return
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}()
+	b, err := os.ReadFile(filepath.Join(dir, server.BootstrapFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var creds struct {
+		AccountID string `json:"account_id"`
+		APIKey    string `json:"api_key"`
+	}
+	if err := json.Unmarshal(b, &creds); err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	if err := run([]string{"--url", srv.URL(), "--account", creds.AccountID, "--key", creds.APIKey, "-c", "2", "-n", "4", "--poll", "50ms", "--json"}, &out, io.Discard); err != nil {
+		t.Fatalf("run: %v\n%s", err, out.String())
+	}
+	var rep Report
+	if err := json.Unmarshal([]byte(out.String()), &rep); err != nil {
+		t.Fatal(err)
+	}
+	// Each order was fetched more than once: it waited for the pipeline.
+	if rep.Issued != 4 || rep.Endpoints[epCert].Count <= 4 {
+		t.Fatalf("report %+v", rep)
+	}
 }
