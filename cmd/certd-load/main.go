@@ -116,7 +116,10 @@ type Report struct {
 	Errors       map[string]int     `json:"errors"`
 	ServerCPUS   *float64           `json:"server_cpu_s,omitempty"`
 	ServerRSSMiB *float64           `json:"server_peak_rss_mib,omitempty"`
-	latencies    map[string][]time.Duration
+	// CommitsPerCert is the server's SQLite commits per issued
+	// certificate (its certd_sqlite_commits_total), when it reports them.
+	CommitsPerCert *float64 `json:"sqlite_commits_per_certificate,omitempty"`
+	latencies      map[string][]time.Duration
 }
 
 // Latency is one endpoint's answer times, in milliseconds.
@@ -146,10 +149,15 @@ func run(args []string, out, progress io.Writer) error {
 		}
 	}
 	cpu0, _ := serverMetric(hc, cfg.nodes, "process_cpu_seconds_total")
+	commits0, _ := serverMetric(hc, cfg.nodes, "certd_sqlite_commits_total")
 	rep := load(cfg, hc, pool, progress)
 	if cpu1, ok := serverMetric(hc, cfg.nodes, "process_cpu_seconds_total"); ok {
 		used := cpu1 - cpu0
 		rep.ServerCPUS = &used
+	}
+	if commits1, ok := serverMetric(hc, cfg.nodes, "certd_sqlite_commits_total"); ok && rep.Issued > 0 {
+		per := (commits1 - commits0) / float64(rep.Issued)
+		rep.CommitsPerCert = &per
 	}
 	if cfg.json {
 		enc := json.NewEncoder(out)
@@ -307,6 +315,9 @@ func (r *Report) print(out io.Writer) {
 	if r.ServerCPUS != nil {
 		fmt.Fprintf(out, "server CPU %.1fs (%.2f cores)\n", *r.ServerCPUS, *r.ServerCPUS/r.ElapsedS)
 	}
+	if r.CommitsPerCert != nil {
+		fmt.Fprintf(out, "server SQLite commits per certificate %.2f\n", *r.CommitsPerCert)
+	}
 	if r.ServerRSSMiB != nil {
 		fmt.Fprintf(out, "server peak resident memory %.0f MiB\n", *r.ServerRSSMiB)
 	}
@@ -324,11 +335,14 @@ func serverMetric(hc *http.Client, nodes []string, name string) (float64, bool) 
 		found := false
 		sc := bufio.NewScanner(resp.Body)
 		for sc.Scan() {
-			if v, ok := strings.CutPrefix(sc.Text(), name+" "); ok {
-				if f, err := strconv.ParseFloat(strings.TrimSpace(v), 64); err == nil {
-					sum += f
-					found = true
-				}
+			// "name value" or "name{labels} value": every series is summed.
+			line := sc.Text()
+			if !strings.HasPrefix(line, name+" ") && !strings.HasPrefix(line, name+"{") {
+				continue
+			}
+			if f, err := strconv.ParseFloat(line[strings.LastIndexByte(line, ' ')+1:], 64); err == nil {
+				sum += f
+				found = true
 			}
 		}
 		resp.Body.Close()

@@ -70,6 +70,11 @@ func TestLoad(t *testing.T) {
 		if rep.ServerCPUS == nil || *rep.ServerCPUS <= 0 {
 			t.Errorf("no server CPU time: %+v", rep)
 		}
+		// Three write transactions an issuance at most (order,
+		// reservation, certificate); fewer when clients share commits.
+		if rep.CommitsPerCert == nil || *rep.CommitsPerCert <= 0 || *rep.CommitsPerCert > 3 {
+			t.Errorf("SQLite commits per certificate: %v", rep.CommitsPerCert)
+		}
 		counts, err := srv.Data().DB.CountOrdersByStatus(context.Background())
 		if err != nil {
 			t.Fatal(err)

@@ -55,6 +55,12 @@ func Gauge(reg prometheus.Registerer, node, name, help string, fn func() float64
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, fn))
 }
 
+// Counter registers a counter read from fn at each scrape.
+func Counter(reg prometheus.Registerer, node, name, help string, fn func() float64) {
+	prometheus.WrapRegistererWith(prometheus.Labels{"node": node}, reg).MustRegister(
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, fn))
+}
+
 // Request counts one API request.
 func (m *Metrics) Request(endpoint, method string, status int) {
 	if m != nil {

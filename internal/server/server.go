@@ -937,6 +937,11 @@ func (s *Server) registerGauges() {
 				return float64(counts[st])
 			})
 	}
+	if db, ok := s.data.DB.(*sqlite.DB); ok {
+		metrics.Counter(s.cfg.Registry, s.cfg.NodeID, "certd_sqlite_commits_total",
+			"Write transactions committed to the SQLite file (each one fsync; concurrent writers share them).",
+			func() float64 { return float64(db.Commits()) })
+	}
 	metrics.Gauge(s.cfg.Registry, s.cfg.NodeID, "certd_validation_queue_depth", "Orders waiting for domain or organization validation.", func() float64 {
 		ids, err := s.data.DB.WaitingOrders(context.Background())
 		if err != nil {

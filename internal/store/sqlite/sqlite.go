@@ -33,9 +33,18 @@ var migrations embed.FS
 // DB is a store.Store on a SQLite file.
 type DB struct {
 	*sqlstore.DB
-	w     *sql.DB // the single writer
-	r     *sql.DB // readers
-	stmts []*stmts
+	w       *sql.DB // the single writer
+	r       *sql.DB // readers
+	stmts   []*stmts
+	batches *batcher
+}
+
+// Commits is how many write transactions (batches of writers) were
+// committed since Open.
+func (db *DB) Commits() int64 {
+	db.batches.mu.Lock()
+	defer db.batches.mu.Unlock()
+	return int64(db.batches.commits)
 }
 
 var _ store.Store = (*DB)(nil)
@@ -78,9 +87,10 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
 	ws, rs := newStmts(w), newStmts(r)
-	return &DB{w: w, r: r, stmts: []*stmts{ws, rs}, DB: sqlstore.New(sqlstore.Engine{
+	b := newBatcher(w, ws)
+	return &DB{w: w, r: r, stmts: []*stmts{ws, rs}, batches: b, DB: sqlstore.New(sqlstore.Engine{
 		Writer: pool{ws}, Reader: pool{rs}, IsUnique: isUnique,
-		Begin: newBatcher(w, ws).Begin,
+		Begin: b.Begin,
 	})}, nil
 }
 
