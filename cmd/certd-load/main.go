@@ -65,6 +65,7 @@ type config struct {
 	duration       time.Duration
 	pool           int
 	poll           time.Duration
+	maxWait        time.Duration
 	json           bool
 }
 
@@ -80,6 +81,7 @@ func parse(args []string) (config, error) {
 	fs.DurationVar(&c.duration, "d", 0, "run for this long instead of a count")
 	fs.IntVar(&c.pool, "pool", 2000, "CSRs made before the clock starts, used in turn")
 	fs.DurationVar(&c.poll, "poll", 100*time.Millisecond, "wait between GETs of a certificate not issued yet")
+	fs.DurationVar(&c.maxWait, "max-wait", 2*time.Minute, "give up on an order not issued this long after it was placed (counted as an error)")
 	fs.BoolVar(&c.json, "json", false, "print the report as JSON")
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -252,6 +254,10 @@ func load(cfg config, hc *http.Client, pool []string, progress io.Writer) *Repor
 					t1 := time.Now()
 					_, err := c.Certificate(ctx, id)
 					if client.HasCode(err, "cert_unavailable_processing") {
+						if time.Since(t0) > cfg.maxWait {
+							record(epCert, time.Since(t1), errNotIssued)
+							break
+						}
 						record(epCert, time.Since(t1), nil)
 						time.Sleep(cfg.poll)
 						continue
@@ -286,6 +292,9 @@ func load(cfg config, hc *http.Client, pool []string, progress io.Writer) *Repor
 	}
 	return rep
 }
+
+// errNotIssued is an order still not issued after --max-wait.
+var errNotIssued = errors.New("not issued within --max-wait")
 
 // errorCode names an error for the report: the first v1 code, else the
 // HTTP status, else the error.

@@ -9,20 +9,27 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
+	"github.com/certd/certd/client"
 	"github.com/certd/certd/internal/server"
 	"github.com/certd/certd/internal/store"
 	"github.com/certd/certd/internal/testutil"
 )
 
-// TestLoad drives a real sandbox server over HTTP and checks the report
-// against what the server stored.
-func TestLoad(t *testing.T) {
-	dir := t.TempDir()
+// credentials are the bootstrap account of a server's data folder.
+type credentials struct {
+	AccountID string `json:"account_id"`
+	APIKey    string `json:"api_key"`
+}
+
+// start runs a real server with cfg (its data folder and listener filled
+// in) for the test's lifetime; ctx ends when the test does.
+func start(t *testing.T, cfg server.Config) (srv *server.Server, creds credentials, dir string, ctx context.Context) {
+	t.Helper()
+	dir = t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
-	srv, err := server.Open(ctx, server.Config{DataDir: dir, Listen: "127.0.0.1:0", Sandbox: true,
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	cfg.DataDir, cfg.Listen, cfg.Log = dir, "127.0.0.1:0", slog.New(slog.NewTextHandler(io.Discard, nil))
+	srv, err := server.Open(ctx, cfg)
 	if err != nil {
 		cancel()
 		t.Fatal(err)
@@ -39,13 +46,16 @@ func TestLoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var creds struct {
-		AccountID string `json:"account_id"`
-		APIKey    string `json:"api_key"`
-	}
 	if err := json.Unmarshal(b, &creds); err != nil {
 		t.Fatal(err)
 	}
+	return srv, creds, dir, ctx
+}
+
+// TestLoad drives a real sandbox server over HTTPS and checks the report
+// against what the server stored.
+func TestLoad(t *testing.T) {
+	srv, creds, dir, _ := start(t, server.Config{Sandbox: true})
 
 	root := filepath.Join(dir, server.CADir, "root.crt")
 	base := []string{"--url", srv.URL(), "--ca-file", root, "--account", creds.AccountID}
@@ -115,52 +125,27 @@ func TestLoad(t *testing.T) {
 }
 
 // TestLoadProductionPath runs the load against a server outside sandbox
-// mode whose account has its domain pre-validated: orders wait for the
-// pipeline (and the organization, which the test validates when the first
-// order names it), and the generator polls until each is issued.
+// mode whose account has its domain and organization validated (an
+// operator validated the organization a first order named): orders wait
+// for the pipeline, and the generator polls until each is issued.
 func TestLoadProductionPath(t *testing.T) {
-	dir := t.TempDir()
-	ctx, cancel := context.WithCancel(context.Background())
-	srv, err := server.Open(ctx, server.Config{DataDir: dir, Listen: "127.0.0.1:0", HTTP: true,
-		DNSResolver: testutil.NewDNS(t).Addr(), Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	stopped := make(chan error, 1)
-	go func() { stopped <- srv.Serve(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-stopped; err != nil {
-			t.Errorf("Serve: %v", err)
-		}
-	})
+	srv, creds, _, ctx := start(t, server.Config{HTTP: true, DNSResolver: testutil.NewDNS(t).Addr()})
 	orders := srv.Data().Orders
-	if _, err := orders.PreValidate(context.Background(), 1, "example.com"); err != nil {
+	if _, err := orders.PreValidate(ctx, 1, "example.com"); err != nil {
 		t.Fatal(err)
 	}
-	go func() {
-		// The organization exists once the first order names it.
-		for ctx.Err() == nil {
-			orgs, err := orders.Organizations(context.Background(), 1, "pending")
-			if err == nil && len(orgs) > 0 {
-				if _, err := orders.DecideOrganization(context.Background(), orgs[0].ID, true, "load test"); err != nil {
-					t.Error(err)
-				}
-				return
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-	}()
-	b, err := os.ReadFile(filepath.Join(dir, server.BootstrapFile))
+	csr, err := newCSR("first.example.com")
 	if err != nil {
 		t.Fatal(err)
 	}
-	var creds struct {
-		AccountID string `json:"account_id"`
-		APIKey    string `json:"api_key"`
+	if _, err := client.New(srv.URL(), creds.AccountID, creds.APIKey).OrderSSL(ctx, order(csr, "first.example.com")); err != nil {
+		t.Fatal(err)
 	}
-	if err := json.Unmarshal(b, &creds); err != nil {
+	orgs, err := orders.Organizations(ctx, 1, "pending")
+	if err != nil || len(orgs) != 1 {
+		t.Fatalf("organizations: %v %v", orgs, err)
+	}
+	if _, err := orders.DecideOrganization(ctx, orgs[0].ID, true, "load test"); err != nil {
 		t.Fatal(err)
 	}
 	var out strings.Builder
@@ -174,5 +159,14 @@ func TestLoadProductionPath(t *testing.T) {
 	// Each order was fetched more than once: it waited for the pipeline.
 	if rep.Issued != 4 || rep.Endpoints[epCert].Count <= 4 {
 		t.Fatalf("report %+v", rep)
+	}
+	// On a server where nothing is validated, an order that is never
+	// issued is given up after --max-wait and reported, not waited for
+	// forever.
+	other, otherCreds, _, _ := start(t, server.Config{HTTP: true, DNSResolver: testutil.NewDNS(t).Addr()})
+	out.Reset()
+	err = run([]string{"--url", other.URL(), "--account", otherCreds.AccountID, "--key", otherCreds.APIKey, "-n", "1", "--poll", "50ms", "--max-wait", "300ms"}, &out, io.Discard)
+	if err == nil || !strings.Contains(out.String(), "error not issued within --max-wait: 1") {
+		t.Fatalf("an order that is never issued: %v\n%s", err, out.String())
 	}
 }
