@@ -254,6 +254,10 @@ func (s *Service) Validate(ctx context.Context, id int64) (done bool, again time
 	if age > OrderLifetime {
 		return true, 0, s.expire(ctx, o)
 	}
+	if left := leaseLeft(o, now); left > 0 {
+		// Another check of this order is issuing its certificate.
+		return false, left, nil
+	}
 	if err := s.prepareAuthorizations(ctx, o); err != nil {
 		return false, 0, err
 	}
@@ -309,7 +313,22 @@ func (s *Service) Validate(ctx context.Context, id int64) (done bool, again time
 	} else if hold != "" {
 		return false, backoff(age), nil
 	}
+	// Two checks of one order can run at once (its own job, and one an
+	// organization decision queued); only the one that takes the lease
+	// signs, so that the CA never signs twice for one issuance. The
+	// lease is written with the order's version check: of checks that
+	// read the same version, one wins. Issuance clears it.
+	if o.Holds == nil {
+		o.Holds = map[string]string{}
+	}
+	o.Holds[LeaseHold] = now.Format(time.RFC3339Nano)
+	if err := s.store.UpdateOrder(ctx, &o); errors.Is(err, store.ErrConflict) {
+		return false, time.Second, nil
+	} else if err != nil {
+		return false, 0, err
+	}
 	if err := s.issue(ctx, &o); err != nil {
+		s.dropLease(ctx, o.ID)
 		var lintErr *ca.LintError
 		if errors.As(err, &lintErr) {
 			// Retrying cannot help: the order waits, with the reason on
@@ -319,6 +338,37 @@ func (s *Service) Validate(ctx context.Context, id int64) (done bool, again time
 		return false, 0, err
 	}
 	return true, 0, nil
+}
+
+// LeaseHold is the key of Order.Holds under which a check that is issuing
+// the order's certificate records when it started (not a DNS name, so no
+// domain's hold can have it).
+const LeaseHold = "lease:issuing"
+
+// leaseFor is how long an issuing check's lease lasts: far longer than an
+// issuance takes; after it, a check cut off by a crash is taken over.
+const leaseFor = 2 * time.Minute
+
+// leaseLeft is how long the order's issuing lease still lasts (0 if none).
+func leaseLeft(o store.Order, now time.Time) time.Duration {
+	t, err := time.Parse(time.RFC3339Nano, o.Holds[LeaseHold])
+	if err != nil {
+		return 0
+	}
+	return max(t.Add(leaseFor).Sub(now), 0)
+}
+
+// dropLease removes a failed issuance's lease, so that the next check need
+// not wait it out (best effort: the lease expires anyway).
+func (s *Service) dropLease(ctx context.Context, id int64) {
+	o, err := s.store.GetOrder(ctx, id)
+	if err != nil || o.Holds[LeaseHold] == "" {
+		return
+	}
+	delete(o.Holds, LeaseHold)
+	if err := s.store.UpdateOrder(ctx, &o); err != nil {
+		s.log.Warn("dropping an issuance lease", "order_id", id, "err", err)
+	}
 }
 
 // checkDomain runs one authorization's check and records the outcome.

@@ -2,6 +2,7 @@ package order_test
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
 
@@ -68,5 +69,55 @@ func TestBackoffGrows(t *testing.T) {
 	}
 	if last != time.Hour {
 		t.Fatalf("backoff ends at %v", last)
+	}
+}
+
+// TestConcurrentChecksSignOnce runs several checks of one ready order at
+// once, as the job queue may (the order's own job and one an organization
+// decision queued): the order is issued once, and the CA signs once.
+func TestConcurrentChecksSignOnce(t *testing.T) {
+	f := newFixture(t, false)
+	withChecks(t, f, testutil.NewDNS(t))
+	ctx := context.Background()
+	if _, err := f.svc.PreValidate(ctx, f.account, "example.com"); err != nil {
+		t.Fatal(err)
+	}
+	o, err := f.svc.CreateSSL(ctx, f.account, sslRequest(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.DecideOrganization(ctx, o.OrgID, true, "checked"); err != nil {
+		t.Fatal(err)
+	}
+	const checks = 6
+	var wg sync.WaitGroup
+	results := make(chan error, checks)
+	for i := 0; i < checks; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, _, err := f.svc.Validate(ctx, o.ID)
+			results <- err
+		}()
+	}
+	wg.Wait()
+	close(results)
+	for err := range results {
+		if err != nil {
+			t.Errorf("a check failed: %v", err)
+		}
+	}
+	got, err := f.db.GetOrder(ctx, o.ID)
+	if err != nil || got.Status != store.StatusIssued || got.Holds[order.LeaseHold] != "" {
+		t.Fatalf("order after the checks: %+v, %v", got, err)
+	}
+	issued, _ := f.db.SerialsInState(ctx, store.CertIssued)
+	reserved, _ := f.db.SerialsInState(ctx, store.CertReserved)
+	if len(issued)+len(reserved) != 1 {
+		t.Fatalf("the CA signed %d certificates (reserved %v, issued %v) for one issuance", len(issued)+len(reserved), reserved, issued)
+	}
+	// A later check finds nothing to do.
+	if done, _, err := f.svc.Validate(ctx, o.ID); err != nil || !done {
+		t.Fatalf("check after issuance: %v %v", done, err)
 	}
 }
