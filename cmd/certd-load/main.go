@@ -19,14 +19,9 @@ package main
 import (
 	"bufio"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
-	"encoding/pem"
 	"errors"
 	"flag"
 	"fmt"
@@ -41,6 +36,7 @@ import (
 	"time"
 
 	"github.com/certd/certd/client"
+	"github.com/certd/certd/internal/keygen"
 )
 
 func main() {
@@ -362,16 +358,13 @@ func serverMetric(hc *http.Client, nodes []string, name string) (float64, bool) 
 	return sum, true
 }
 
+// newCSR makes a P-256 key and a CSR for name, as a subscriber would.
 func newCSR(name string) (string, error) {
-	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	key, err := keygen.New("ecdsa")
 	if err != nil {
 		return "", err
 	}
-	der, err := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{Subject: pkix.Name{CommonName: name}, DNSNames: []string{name}}, k)
-	if err != nil {
-		return "", err
-	}
-	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE REQUEST", Bytes: der})), nil
+	return keygen.CSR(key, name, []string{name})
 }
 
 func order(csr, name string) client.OrderSSLRequest {

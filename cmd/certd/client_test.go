@@ -298,6 +298,8 @@ ca-file = "`+root+`"
 	})
 
 	t.Run("exit codes", func(t *testing.T) {
+		badOrg := writeFile(t, filepath.Join(work, "bad-org.toml"), orgTOML+"colour = \"blue\"\n", 0o644)
+		notOrg := writeFile(t, filepath.Join(work, "not-org.json"), `{"org_name": 7}`, 0o644)
 		for _, tc := range []struct {
 			name string
 			env  []string
@@ -310,6 +312,11 @@ ca-file = "`+root+`"
 			{"unknown command", env, []string{"order", "frobnicate"}, exitUsage, ""},
 			{"missing argument", env, []string{"order", "show"}, exitUsage, "accepts 1 arg"},
 			{"wrong key", append(cliEnv(t, "CERTD_URL="+d.url, "CERTD_ACCOUNT_ID="+creds.AccountID, "CERTD_CA_FILE="+root), "CERTD_API_KEY=wrong"), []string{"order", "list"}, exitDenied, "HTTP 401"},
+			{"org file with an unknown key", env, []string{"order", "ssl", "--cn", "www.example.com", "--org-file", badOrg}, exitUsage, "--org-file " + badOrg + ": unknown key colour"},
+			{"org file of the wrong shape", env, []string{"order", "ssl", "--cn", "www.example.com", "--org-file", notOrg}, exitUsage, "--org-file " + notOrg},
+			{"missing org file", env, []string{"order", "ssl", "--cn", "www.example.com", "--org-file", filepath.Join(work, "absent.toml")}, exitUsage, "absent.toml"},
+			{"operator command, bad order id", env, []string{"order", "approve", "abc", "--data", data}, exitUsage, `"abc" is not an order id`},
+			{"operator command, bad account id", env, []string{"domain", "list", "--data", data, "--account", "x"}, exitUsage, `--account "x" is not an account id`},
 			{"new key and a key", env, []string{"order", "renew", "00000001", "--new-key", "--key", "k.pem"}, exitUsage, "--new-key makes a key: not with --csr or --key"},
 			{"no such order", env, []string{"order", "show", "99999999"}, exitNotFound, "HTTP 404"},
 			{"refused order", env, []string{"order", "ssl", "--cn", "www.example.com", "--out", filepath.Join(work, "refused")}, exitRefused, "required_param:org_name"},

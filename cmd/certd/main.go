@@ -226,7 +226,7 @@ func newOrder() *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			id, ok := account.ParseID(strings.TrimSpace(args[0]))
 			if !ok {
-				return fmt.Errorf("%q is not an order id", args[0])
+				return usageError{fmt.Errorf("%q is not an order id", args[0])}
 			}
 			d, err := openData(cmd, dataDir)
 			if err != nil {
@@ -257,7 +257,7 @@ the certificate.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			id, ok := account.ParseID(strings.TrimSpace(args[0]))
 			if !ok {
-				return fmt.Errorf("%q is not an order id", args[0])
+				return usageError{fmt.Errorf("%q is not an order id", args[0])}
 			}
 			csr, err := os.ReadFile(csrFile)
 			if err != nil {
@@ -298,7 +298,7 @@ func openData(cmd *cobra.Command, dataDir string) (*server.Data, error) {
 func openForAccount(cmd *cobra.Command, dataDir, accountID string) (*server.Data, int64, error) {
 	id, ok := account.ParseID(accountID)
 	if !ok {
-		return nil, 0, fmt.Errorf("--account %q is not an account id", accountID)
+		return nil, 0, usageError{fmt.Errorf("--account %q is not an account id", accountID)}
 	}
 	d, err := openData(cmd, dataDir)
 	return d, id, err
@@ -473,7 +473,7 @@ for the account's orders naming the same organization for 398 days.`,
 			if accountID != "" {
 				id, ok := account.ParseID(accountID)
 				if !ok {
-					return fmt.Errorf("--account %q is not an account id", accountID)
+					return usageError{fmt.Errorf("--account %q is not an account id", accountID)}
 				}
 				acct = id
 			}
@@ -505,7 +505,7 @@ for the account's orders naming the same organization for 398 days.`,
 		return func(cmd *cobra.Command, args []string) error {
 			id, ok := account.ParseID(args[0])
 			if !ok {
-				return fmt.Errorf("%q is not an organization id", args[0])
+				return usageError{fmt.Errorf("%q is not an organization id", args[0])}
 			}
 			d, err := openData(cmd, dataDir)
 			if err != nil {

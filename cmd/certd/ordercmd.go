@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -195,8 +196,8 @@ approve instead (and --wait waits for the approval too).`,
 func waitForApproval(cmd *cobra.Command, c *client.Client, cn *conn, wf *waitFlags, reqID string) (string, error) {
 	ctx := cmd.Context()
 	if wf.timeout > 0 {
-		var cancel func()
-		ctx, cancel = contextWithTimeout(ctx, wf.timeout)
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, wf.timeout)
 		defer cancel()
 	}
 	to := cmd.OutOrStdout()
