@@ -299,25 +299,31 @@ func (s *Service) Validate(ctx context.Context, id int64) (done bool, again time
 			holds[n] = "CAA lookup failed, will retry: " + err.Error()
 		}
 	}
-	if len(holds) > 0 || len(o.Holds) > 0 {
-		o.Holds = holds
-		if err := s.store.UpdateOrder(ctx, &o); err != nil {
+	// Holds to record, or stale ones to clear.
+	record := len(holds) > 0 || len(o.Holds) > 0
+	o.Holds = holds
+	blocked := len(holds) > 1 || len(holds) == 1 && holds[LintHold] == ""
+	if !blocked {
+		hold, err := s.orgHold(ctx, o)
+		if err != nil {
 			return false, 0, err
 		}
+		blocked = hold != ""
 	}
-	if len(holds) > 1 || len(holds) == 1 && holds[LintHold] == "" {
-		return false, backoff(age), nil
-	}
-	if hold, err := s.orgHold(ctx, o); err != nil {
-		return false, 0, err
-	} else if hold != "" {
+	if blocked {
+		if record {
+			if err := s.store.UpdateOrder(ctx, &o); err != nil {
+				return false, 0, err
+			}
+		}
 		return false, backoff(age), nil
 	}
 	// Two checks of one order can run at once (its own job, and one an
 	// organization decision queued); only the one that takes the lease
 	// signs, so that the CA never signs twice for one issuance. The
-	// lease is written with the order's version check: of checks that
-	// read the same version, one wins. Issuance clears it.
+	// lease is written with the order's version check, in the same write
+	// as its holds: of checks that read the same version, one wins.
+	// Issuance clears it.
 	if o.Holds == nil {
 		o.Holds = map[string]string{}
 	}

@@ -420,11 +420,13 @@ func OpenData(ctx context.Context, cfg Config) (*Data, error) {
 	}
 	sum := sha256.Sum256(authority.Root().Raw)
 	local := hex.EncodeToString(sum[:])
-	// Of nodes starting together on an empty database, the first to
-	// record its root wins; the others find they hold another CA.
-	if rootSum, err = db.SettingOnce(ctx, SettingCARoot, local); err != nil {
-		closeAll()
-		return nil, err
+	if rootSum == "" {
+		// Of nodes starting together on an empty database, the first to
+		// record its root wins; the others find they hold another CA.
+		if rootSum, err = db.SettingOnce(ctx, SettingCARoot, local); err != nil {
+			closeAll()
+			return nil, err
+		}
 	}
 	if rootSum != local {
 		closeAll()
