@@ -32,6 +32,9 @@ type Account struct {
 	ID        int64
 	Name      string
 	CreatedAt time.Time
+	// RequestsPerHour is the account's request limit: 0 follows the
+	// server's default, -1 is unlimited.
+	RequestsPerHour int
 }
 
 // APIKey is one credential of an account. Only a hash of the key is kept.
@@ -404,6 +407,56 @@ type Accounts interface {
 	// RevokeAPIKey marks an active key revoked. A missing or already
 	// revoked key is ErrNotFound.
 	RevokeAPIKey(ctx context.Context, accountID, keyID int64, at time.Time) error
+	// SetRequestsPerHour sets an account's request limit (see
+	// Account.RequestsPerHour). A missing account is ErrNotFound.
+	SetRequestsPerHour(ctx context.Context, accountID int64, perHour int) error
+}
+
+// Limits keeps the state of rate limits that every node shares: for
+// each key, the theoretical arrival time (Unix nanoseconds) of the
+// generic cell rate algorithm. A row past its expiry counts as absent.
+type Limits interface {
+	// LimitTAT returns the key's value, or -1 when it has none in force
+	// at now.
+	LimitTAT(ctx context.Context, key string, now time.Time) (int64, error)
+	// SetLimitTAT sets the key's value if it has none in force at now,
+	// and reports whether it did.
+	SetLimitTAT(ctx context.Context, key string, tat int64, expires, now time.Time) (bool, error)
+	// SwapLimitTAT sets the key's value to tat if it is old (and in
+	// force at now), and reports whether it did.
+	SwapLimitTAT(ctx context.Context, key string, old, tat int64, expires, now time.Time) (bool, error)
+}
+
+// IdempotencyRecord is a request sent with an Idempotency-Key, and once
+// answered, its answer (Status 0 while the first request is in progress).
+type IdempotencyRecord struct {
+	AccountID   int64
+	Key         string
+	Fingerprint string
+	Status      int
+	ContentType string
+	Body        []byte
+	CreatedAt   time.Time
+	ExpiresAt   time.Time
+}
+
+// Idempotency keeps Idempotency-Keys per account.
+type Idempotency interface {
+	// ClaimIdempotencyKey records r as in progress, unless the key holds
+	// a record that is still in force: one that has not expired at
+	// r.CreatedAt, and, while in progress, was created after staleBefore
+	// (older ones are a crashed node's, and are taken over). It returns
+	// whether r was recorded, and otherwise the record that holds the key.
+	ClaimIdempotencyKey(ctx context.Context, r IdempotencyRecord, staleBefore time.Time) (bool, IdempotencyRecord, error)
+	// FinishIdempotencyKey stores the answer of the request in progress
+	// that holds the key with this fingerprint.
+	FinishIdempotencyKey(ctx context.Context, r IdempotencyRecord) error
+	// ReleaseIdempotencyKey forgets a request in progress that got no
+	// answer worth replaying (a server error), so a retry runs anew.
+	ReleaseIdempotencyKey(ctx context.Context, accountID int64, key, fingerprint string) error
+	// SweepExpired deletes rate-limit rows and idempotency records
+	// expired at now, and returns how many.
+	SweepExpired(ctx context.Context, now time.Time) (int64, error)
 }
 
 // Orders keeps orders.
@@ -466,6 +519,8 @@ type Health interface {
 type Store interface {
 	Audit
 	Accounts
+	Limits
+	Idempotency
 	Orders
 	Requests
 	Authorizations

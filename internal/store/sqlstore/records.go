@@ -45,7 +45,7 @@ func (db *DB) CreateAccount(ctx context.Context, name string, now time.Time) (st
 func (db *DB) GetAccount(ctx context.Context, id int64) (store.Account, error) {
 	var a store.Account
 	var created sql.NullInt64
-	err := db.r.QueryRowContext(ctx, `SELECT id, name, created_at FROM accounts WHERE id = ?`, id).Scan(&a.ID, &a.Name, &created)
+	err := db.r.QueryRowContext(ctx, `SELECT id, name, created_at, requests_per_hour FROM accounts WHERE id = ?`, id).Scan(&a.ID, &a.Name, &created, &a.RequestsPerHour)
 	if err != nil {
 		return store.Account{}, notFound(err, "account")
 	}
@@ -97,6 +97,20 @@ func (db *DB) RevokeAPIKey(ctx context.Context, accountID, keyID int64, at time.
 		return err
 	} else if n != 1 {
 		return fmt.Errorf("active api key %d of account %d: %w", keyID, accountID, store.ErrNotFound)
+	}
+	return nil
+}
+
+// SetRequestsPerHour implements store.Accounts.
+func (db *DB) SetRequestsPerHour(ctx context.Context, accountID int64, perHour int) error {
+	res, err := db.exec(ctx, `UPDATE accounts SET requests_per_hour = ? WHERE id = ?`, perHour, accountID)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n != 1 {
+		return fmt.Errorf("account %d: %w", accountID, store.ErrNotFound)
 	}
 	return nil
 }

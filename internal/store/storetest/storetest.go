@@ -40,6 +40,10 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"authorizations", testAuthorizations},
 		{"organizations", testOrganizations},
 		{"audit chain", testAudit},
+		{"account request limit", testRequestsPerHour},
+		{"rate limit state", testLimits},
+		{"idempotency keys", testIdempotency},
+		{"concurrent idempotency claims", testIdempotencyRace},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -710,5 +714,158 @@ func testAudit(t *testing.T, s store.Store) {
 	}
 	if n, err := audit.Verify(ctx, s, ""); err != nil || n != 23 {
 		t.Fatalf("the chain does not verify: %d %v", n, err)
+	}
+}
+
+func testRequestsPerHour(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	a := mustAccount(t, s)
+	if got, _ := s.GetAccount(ctx, a.ID); got.RequestsPerHour != 0 {
+		t.Fatalf("new account's limit %d, want 0 (the default)", got.RequestsPerHour)
+	}
+	for _, v := range []int{5000, -1, 0} {
+		if err := s.SetRequestsPerHour(ctx, a.ID, v); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := s.GetAccount(ctx, a.ID); got.RequestsPerHour != v {
+			t.Fatalf("limit %d, want %d", got.RequestsPerHour, v)
+		}
+	}
+	if err := s.SetRequestsPerHour(ctx, a.ID+100, 1); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("missing account: %v", err)
+	}
+}
+
+func testLimits(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	later := now.Add(time.Minute)
+	check := func(what string, got, want bool, err error) {
+		t.Helper()
+		if err != nil || got != want {
+			t.Fatalf("%s: %v, %v (want %v)", what, got, err, want)
+		}
+	}
+	if v, err := s.LimitTAT(ctx, "k", now); v != -1 || err != nil {
+		t.Fatalf("absent key: %d, %v", v, err)
+	}
+	ok, err := s.SwapLimitTAT(ctx, "k", 1, 2, later, now)
+	check("swap of an absent key", ok, false, err)
+	ok, err = s.SetLimitTAT(ctx, "k", 10, later, now)
+	check("set", ok, true, err)
+	ok, err = s.SetLimitTAT(ctx, "k", 11, later, now)
+	check("set over a live value", ok, false, err)
+	ok, err = s.SwapLimitTAT(ctx, "k", 9, 12, later, now)
+	check("swap from a stale value", ok, false, err)
+	ok, err = s.SwapLimitTAT(ctx, "k", 10, 12, later, now)
+	check("swap", ok, true, err)
+	if v, _ := s.LimitTAT(ctx, "k", now); v != 12 {
+		t.Fatalf("value %d, want 12", v)
+	}
+	// Past its expiry the key counts as absent, and a set takes it over.
+	if v, _ := s.LimitTAT(ctx, "k", later); v != -1 {
+		t.Fatalf("expired key: %d", v)
+	}
+	ok, err = s.SwapLimitTAT(ctx, "k", 12, 13, later, later)
+	check("swap of an expired value", ok, false, err)
+	ok, err = s.SetLimitTAT(ctx, "k", 20, later.Add(time.Minute), later)
+	check("set over an expired value", ok, true, err)
+	if n, err := s.SweepExpired(ctx, later.Add(2*time.Minute)); err != nil || n != 1 {
+		t.Fatalf("sweep: %d, %v", n, err)
+	}
+	if v, _ := s.LimitTAT(ctx, "k", now); v != -1 {
+		t.Fatalf("swept key: %d", v)
+	}
+}
+
+func testIdempotency(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	a := mustAccount(t, s)
+	b := mustAccount(t, s)
+	rec := store.IdempotencyRecord{AccountID: a.ID, Key: "k1", Fingerprint: "f1", CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
+	stale := now.Add(-10 * time.Minute)
+	ok, _, err := s.ClaimIdempotencyKey(ctx, rec, stale)
+	if err != nil || !ok {
+		t.Fatalf("first claim: %v %v", ok, err)
+	}
+	// The same key of another account is another key.
+	other := rec
+	other.AccountID = b.ID
+	if ok, _, err := s.ClaimIdempotencyKey(ctx, other, stale); err != nil || !ok {
+		t.Fatalf("other account's claim: %v %v", ok, err)
+	}
+	again := rec
+	again.Fingerprint = "f2"
+	ok, held, err := s.ClaimIdempotencyKey(ctx, again, stale)
+	if err != nil || ok || held.Fingerprint != "f1" || held.Status != 0 {
+		t.Fatalf("claim of a held key: %v %+v %v", ok, held, err)
+	}
+	if err := s.FinishIdempotencyKey(ctx, again); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("finish with another fingerprint: %v", err)
+	}
+	done := rec
+	done.Status, done.ContentType, done.Body = 201, "application/json", []byte(`{"id":1}`)
+	if err := s.FinishIdempotencyKey(ctx, done); err != nil {
+		t.Fatal(err)
+	}
+	ok, held, err = s.ClaimIdempotencyKey(ctx, rec, now.Add(time.Minute))
+	if err != nil || ok || held.Status != 201 || string(held.Body) != `{"id":1}` || held.ContentType != "application/json" {
+		t.Fatalf("finished key (never stale): %v %+v %v", ok, held, err)
+	}
+	// A request in progress past staleBefore was a dead node's: taken over.
+	rec2 := store.IdempotencyRecord{AccountID: a.ID, Key: "k2", Fingerprint: "f1", CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
+	if ok, _, _ := s.ClaimIdempotencyKey(ctx, rec2, stale); !ok {
+		t.Fatal("claim k2")
+	}
+	take := rec2
+	take.CreatedAt = now.Add(20 * time.Minute)
+	if ok, _, err := s.ClaimIdempotencyKey(ctx, take, now.Add(10*time.Minute)); err != nil || !ok {
+		t.Fatalf("takeover of a stale claim: %v %v", ok, err)
+	}
+	// Released, the key is free again.
+	if err := s.ReleaseIdempotencyKey(ctx, a.ID, "k2", "f1"); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _, _ := s.ClaimIdempotencyKey(ctx, rec2, stale); !ok {
+		t.Fatal("claim after release")
+	}
+	// Expired, the key is free, and swept.
+	late := rec
+	late.CreatedAt, late.ExpiresAt = now.Add(2*time.Hour), now.Add(3*time.Hour)
+	if ok, _, err := s.ClaimIdempotencyKey(ctx, late, stale); err != nil || !ok {
+		t.Fatalf("claim after expiry: %v %v", ok, err)
+	}
+	if n, err := s.SweepExpired(ctx, now.Add(2*time.Hour)); err != nil || n != 2 {
+		t.Fatalf("sweep: %d %v (want the other account's k1 and k2)", n, err)
+	}
+}
+
+func testIdempotencyRace(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	a := mustAccount(t, s)
+	const n = 8
+	var wg sync.WaitGroup
+	wins := make(chan bool, n)
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ok, held, err := s.ClaimIdempotencyKey(ctx, store.IdempotencyRecord{AccountID: a.ID, Key: "race", Fingerprint: "f",
+				CreatedAt: now, ExpiresAt: now.Add(time.Hour)}, now.Add(-time.Minute))
+			if err != nil || (!ok && held.Fingerprint != "f") {
+				t.Errorf("claim: %v %+v %v", ok, held, err)
+			}
+			wins <- ok
+		}()
+	}
+	wg.Wait()
+	close(wins)
+	won := 0
+	for ok := range wins {
+		if ok {
+			won++
+		}
+	}
+	if won != 1 {
+		t.Fatalf("%d of %d concurrent claims won, want 1", won, n)
 	}
 }
