@@ -40,6 +40,7 @@ import (
 	"github.com/certd/certd/internal/order"
 	"github.com/certd/certd/internal/pipeline"
 	"github.com/certd/certd/internal/policy"
+	"github.com/certd/certd/internal/ratelimit"
 	"github.com/certd/certd/internal/store"
 	"github.com/certd/certd/internal/store/postgres"
 	"github.com/certd/certd/internal/store/sqlite"
@@ -148,6 +149,14 @@ type Config struct {
 	// died is taken over by another node after pipeline.RescueFactor
 	// times this.
 	JobTimeout time.Duration
+	// RequestsPerHour is each account's default request budget: 0 is
+	// the mode's default (ratelimit.DefaultRequestsPerHour, or none in
+	// sandbox mode), -1 none. An account's own setting overrides it.
+	RequestsPerHour int
+	// AuthFailuresPerHour is each source address's budget of failed
+	// authentications (0: ratelimit.DefaultAuthFailuresPerHour); it is
+	// on in every mode.
+	AuthFailuresPerHour int
 	// Registry receives the Prometheus metrics, served at /metrics; serve
 	// makes one when it is nil.
 	Registry *prometheus.Registry
@@ -345,6 +354,12 @@ func OpenData(ctx context.Context, cfg Config) (*Data, error) {
 	cfg.defaults()
 	if cfg.CRLLifetime < 0 || cfg.CRLLifetime > 10*24*time.Hour {
 		return nil, fmt.Errorf("--crl-next-update %v: must be at most 10 days (BRs 4.9.7)", cfg.CRLLifetime)
+	}
+	if cfg.RequestsPerHour < -1 {
+		return nil, fmt.Errorf("--requests-per-hour %d: use a positive number, 0 for the default or -1 for none", cfg.RequestsPerHour)
+	}
+	if cfg.AuthFailuresPerHour < 0 {
+		return nil, fmt.Errorf("--auth-failures-per-hour %d: use a positive number, or 0 for the default", cfg.AuthFailuresPerHour)
 	}
 	if cfg.JobTimeout != 0 && (cfg.JobTimeout < time.Second || cfg.JobTimeout > time.Hour) {
 		return nil, fmt.Errorf("--job-timeout %v: must be between 1s and 1h", cfg.JobTimeout)
@@ -674,13 +689,23 @@ func (s *Server) setup(ctx context.Context) error {
 	if err := s.bootstrap(ctx); err != nil {
 		return err
 	}
+	perHour := s.cfg.RequestsPerHour
+	switch {
+	case perHour == 0 && !s.cfg.Sandbox:
+		perHour = ratelimit.DefaultRequestsPerHour
+	case perHour < 0:
+		perHour = 0
+	}
 	handler := v1.New(v1.Options{
 		Orders:   s.data.Orders,
 		Accounts: s.data.Accounts,
 		Log:      s.cfg.Log,
-		CRL:      s.data.Orders.CRL,
-		OCSP:     s.data.Orders.OCSP,
-		Metrics:  s.data.Metrics,
+		Limits: ratelimit.New(ratelimit.Options{Store: s.data.DB, RequestsPerHour: perHour,
+			AuthFailuresPerHour: s.cfg.AuthFailuresPerHour, Now: s.cfg.Now}),
+		Idempotency: s.data.DB,
+		CRL:         s.data.Orders.CRL,
+		OCSP:        s.data.Orders.OCSP,
+		Metrics:     s.data.Metrics,
 		Files: map[string]v1.File{
 			"/ca/intermediate.crt":          {ContentType: "application/pkix-cert", Body: s.data.CA.Intermediate().Raw},
 			"/ca/" + ca.CodeSigningCertFile: {ContentType: "application/pkix-cert", Body: s.data.CA.IssuerOf(ca.ProfileCodeSigning).Raw},
@@ -805,6 +830,27 @@ func (s *Server) Data() *Data { return s.data }
 // Serve answers requests until ctx ends, then stops accepting, lets
 // in-flight requests finish (up to the shutdown timeout) and closes the
 // database.
+// sweepEvery is how often a node deletes expired rate-limit state and
+// Idempotency-Key records (every node does; the deletes are idempotent).
+const sweepEvery = 10 * time.Minute
+
+func (s *Server) sweep(ctx context.Context) {
+	t := time.NewTicker(sweepEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if n, err := s.data.DB.SweepExpired(ctx, s.cfg.Now()); err != nil && ctx.Err() == nil {
+				s.cfg.Log.Error("sweep expired limits and idempotency keys", "err", err)
+			} else if n > 0 {
+				s.cfg.Log.Debug("swept expired limits and idempotency keys", "rows", n)
+			}
+		}
+	}
+}
+
 func (s *Server) Serve(ctx context.Context) error {
 	if s.pipeline != nil {
 		// The queue's lifetime is not the signal context's: shutdown
@@ -821,6 +867,9 @@ func (s *Server) Serve(ctx context.Context) error {
 		}
 		defer stop()
 	}
+	sweepCtx, stopSweep := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopSweep()
+	go s.sweep(sweepCtx)
 	errc := make(chan error, 1)
 	go func() {
 		if s.http.TLSConfig != nil {

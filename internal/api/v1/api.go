@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"runtime/debug"
 	"sort"
@@ -28,6 +29,8 @@ import (
 	"github.com/certd/certd/internal/metrics"
 	"github.com/certd/certd/internal/order"
 	"github.com/certd/certd/internal/problem"
+	"github.com/certd/certd/internal/ratelimit"
+	"github.com/certd/certd/internal/store"
 )
 
 // Prefix is the alternative base path some clients of the original
@@ -49,6 +52,11 @@ type Options struct {
 	OCSP func(ctx context.Context, req []byte) ([]byte, error)
 	// Metrics counts requests; nil counts nothing.
 	Metrics *metrics.Metrics
+	// Limits enforces request and failed-authentication budgets; nil
+	// enforces none (tests of other things).
+	Limits *ratelimit.Limiter
+	// Idempotency keeps Idempotency-Key records; nil ignores the header.
+	Idempotency store.Idempotency
 }
 
 // File is a static download.
@@ -66,12 +74,15 @@ type Handler struct {
 	crl      func(ctx context.Context, name string) ([]byte, error)
 	ocsp     func(ctx context.Context, req []byte) ([]byte, error)
 	metrics  *metrics.Metrics
+	limits   *ratelimit.Limiter
+	idem     store.Idempotency
 	routes   []route
 }
 
 // New returns the v1 API handler.
 func New(o Options) *Handler {
-	h := &Handler{orders: o.Orders, accounts: o.Accounts, log: o.Log, files: o.Files, crl: o.CRL, ocsp: o.OCSP, metrics: o.Metrics}
+	h := &Handler{orders: o.Orders, accounts: o.Accounts, log: o.Log, files: o.Files, crl: o.CRL, ocsp: o.OCSP, metrics: o.Metrics,
+		limits: o.Limits, idem: o.Idempotency}
 	h.routes = []route{
 		{path: []string{"order", "ssl"}, methods: map[string]endpoint{"POST": {h.createSSL, account.Request}}},
 		{path: []string{"order", "code"}, methods: map[string]endpoint{"POST": {h.createCode, account.Request}}},
@@ -144,11 +155,14 @@ func (rt route) allow() string {
 }
 
 var (
-	errNotFound   = problem.New(problem.NotFound, "not_found", "The page does not exist.")
-	errNoMethod   = problem.New(problem.InvalidParam, "method_not_allowed", "The method is not supported by this endpoint.")
-	errAccept     = problem.New(problem.InvalidParam, "not_acceptable", "The Accept header names no format this API can send: use application/vnd.digicert.rest-v1+json or application/vnd.digicert.rest-v1+xml.")
-	errPanic      = problem.New(problem.Internal, "internal_error", "An unexpected error occurred.")
-	errBadOrderID = problem.New(problem.NotFound, "not_found", "The order does not exist, or this account may not see it.")
+	errNotFound      = problem.New(problem.NotFound, "not_found", "The page does not exist.")
+	errNoMethod      = problem.New(problem.InvalidParam, "method_not_allowed", "The method is not supported by this endpoint.")
+	errAccept        = problem.New(problem.InvalidParam, "not_acceptable", "The Accept header names no format this API can send: use application/vnd.digicert.rest-v1+json or application/vnd.digicert.rest-v1+xml.")
+	errPanic         = problem.New(problem.Internal, "internal_error", "An unexpected error occurred.")
+	errBadOrderID    = problem.New(problem.NotFound, "not_found", "The order does not exist, or this account may not see it.")
+	errNoCredentials = problem.New(problem.Unauthorized, "access_denied", "No valid account ID and API key combination was provided.")
+	// errUnauthorizedKind matches every Unauthorized problem (errors.Is).
+	errUnauthorizedKind = &problem.Problem{Kind: problem.Unauthorized}
 )
 
 // ServeHTTP implements http.Handler.
@@ -250,8 +264,12 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) Format {
 		h.writeError(w, r, format, errBadOrderID)
 		return format
 	}
-	principal, err := h.authenticate(r)
+	principal, err := h.authenticateLimited(w, r)
 	if err != nil {
+		h.writeError(w, r, format, err)
+		return format
+	}
+	if err := h.spendRequest(w, r, principal.AccountID); err != nil {
 		h.writeError(w, r, format, err)
 		return format
 	}
@@ -260,35 +278,53 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) Format {
 		return format
 	}
 	c := &call{r: r, method: method, id: id, principal: principal, accountID: principal.AccountID, format: format}
-	if lookup != "GET" {
-		body, err := readBody(w, r)
-		if err != nil {
-			h.writeError(w, r, format, err)
-			return format
-		}
+	if lookup == "GET" {
+		return h.run(w, c, ep, nil)
+	}
+	key, ok := idempotencyKey(r)
+	if !ok {
+		h.writeError(w, r, format, errIdemKey)
+		return format
+	}
+	body, err := readBody(w, r)
+	if err != nil {
+		h.writeError(w, r, format, err)
+		return format
+	}
+	if key != "" && h.idem != nil {
+		return h.idempotent(w, r, c, key, path, body, func(w http.ResponseWriter) Format { return h.run(w, c, ep, body) })
+	}
+	return h.run(w, c, ep, body)
+}
+
+// run decodes a request's body (nil for GET and HEAD), calls the
+// endpoint and writes its answer, in the format it returns.
+func (h *Handler) run(w http.ResponseWriter, c *call, ep endpoint, body []byte) Format {
+	r := c.r
+	if body != nil {
 		bf, err := bodyFormat(r.Header.Get("Content-Type"), body)
 		if err != nil {
-			h.writeError(w, r, format, err)
-			return format
+			h.writeError(w, r, c.format, err)
+			return c.format
 		}
 		if !acceptDecides(r.Header.Values("Accept")) {
 			// Accept is absent or only wildcards: answer in the format
 			// the body was sent in, even when that was recognised from
 			// the body rather than a Content-Type.
-			format, c.format = bf, bf
+			c.format = bf
 		}
 		if c.body, err = decodeBody(bf, body); err != nil {
-			h.writeError(w, r, format, err)
-			return format
+			h.writeError(w, r, c.format, err)
+			return c.format
 		}
 	}
 	res, err := ep.fn(r.Context(), c)
 	if err != nil {
-		h.writeError(w, r, format, err)
-		return format
+		h.writeError(w, r, c.format, err)
+		return c.format
 	}
-	h.write(w, r, method, format, res)
-	return format
+	h.write(w, r, c.method, c.format, res)
+	return c.format
 }
 
 // endpointOf names a path's route for metrics (bounded label values:
@@ -340,9 +376,71 @@ func (h *Handler) match(path string) (route, int64, bool) {
 func (h *Handler) authenticate(r *http.Request) (account.Principal, error) {
 	user, pass, ok := r.BasicAuth()
 	if !ok {
-		return account.Principal{}, problem.New(problem.Unauthorized, "access_denied", "No valid account ID and API key combination was provided.")
+		return account.Principal{}, errNoCredentials
 	}
 	return h.accounts.Authenticate(r.Context(), user, pass)
+}
+
+// authenticateLimited authenticates within the source address's budget
+// of failed authentications: over it, every attempt is refused before
+// its key is checked, so a right guess is refused like a wrong one.
+// Requests without credentials spend nothing (they guess nothing).
+func (h *Handler) authenticateLimited(w http.ResponseWriter, r *http.Request) (account.Principal, error) {
+	if h.limits == nil {
+		return h.authenticate(r)
+	}
+	src := sourceAddress(r)
+	d, err := h.limits.AuthBlocked(r.Context(), src)
+	if err != nil {
+		return account.Principal{}, problem.Internalf("%w", err)
+	}
+	if d.Limited {
+		return account.Principal{}, h.limited(w, d, "Too many failed authentications from this address.")
+	}
+	p, err := h.authenticate(r)
+	if err != nil && err != errNoCredentials && errors.Is(err, errUnauthorizedKind) {
+		if _, lerr := h.limits.AuthFailed(context.WithoutCancel(r.Context()), src); lerr != nil {
+			h.log.Error("rate limit", "err", lerr)
+		}
+	}
+	return p, err
+}
+
+// spendRequest spends one request of the account's budget.
+func (h *Handler) spendRequest(w http.ResponseWriter, r *http.Request, accountID int64) error {
+	if h.limits == nil {
+		return nil
+	}
+	d, err := h.limits.Request(r.Context(), accountID)
+	if err != nil {
+		return problem.Internalf("%w", err)
+	}
+	if d.Limited {
+		return h.limited(w, d, fmt.Sprintf("Too many requests for this account: at most %d an hour.", d.Limit))
+	}
+	return nil
+}
+
+// limited sets Retry-After (whole seconds, rounded up) and returns the
+// rate_limit_exceeded problem.
+func (h *Handler) limited(w http.ResponseWriter, d ratelimit.Decision, what string) error {
+	secs := int64((d.RetryAfter + time.Second - 1) / time.Second)
+	if secs < 1 {
+		secs = 1
+	}
+	w.Header().Set("Retry-After", strconv.FormatInt(secs, 10))
+	return problem.New(problem.RateLimited, "rate_limit_exceeded", fmt.Sprintf("%s Retry after %d seconds.", what, secs))
+}
+
+// sourceAddress is the client's IP address as the connection shows it
+// (certd trusts no forwarding header; behind a proxy every client shares
+// the proxy's budget, docs/security.md).
+func sourceAddress(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
 }
 
 func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
@@ -446,6 +544,7 @@ var statusOfCode = map[string]int{
 	"unsupported_media_type": http.StatusUnsupportedMediaType,
 	"not_acceptable":         http.StatusNotAcceptable,
 	"method_not_allowed":     http.StatusMethodNotAllowed,
+	"idempotency_key_reused": http.StatusUnprocessableEntity,
 }
 
 // writeError renders err as the v1 error envelope, one entry per problem.

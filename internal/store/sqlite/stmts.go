@@ -22,6 +22,10 @@ type stmts struct {
 	pending   map[string]bool
 	preparing bool
 	closed    bool
+	// running is the preparing goroutine: close waits for it, so that
+	// no connection is still busy once the database is closed (its
+	// files could otherwise appear after the caller removed them).
+	running sync.WaitGroup
 }
 
 const maxStmts = 1024
@@ -47,6 +51,7 @@ func (s *stmts) get(query string) *sql.Stmt {
 	s.pending[query] = true
 	if !s.preparing {
 		s.preparing = true
+		s.running.Add(1)
 		go s.prepare()
 	}
 	return nil
@@ -54,6 +59,7 @@ func (s *stmts) get(query string) *sql.Stmt {
 
 // prepare prepares the pending queries, one at a time.
 func (s *stmts) prepare() {
+	defer s.running.Done()
 	for {
 		s.mu.Lock()
 		var query string
@@ -85,8 +91,11 @@ func (s *stmts) prepare() {
 
 func (s *stmts) close() {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	s.closed = true
+	s.mu.Unlock()
+	s.running.Wait()
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	for _, st := range s.m {
 		st.Close()
 	}
