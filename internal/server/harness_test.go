@@ -48,6 +48,8 @@ type envOptions struct {
 	crlLifetime       time.Duration
 	database          string
 	dir               string // reuse a data folder (a restart)
+	requestsPerHour   int
+	authFailures      int
 }
 
 func start(t *testing.T, opts envOptions) *env {
@@ -80,6 +82,9 @@ func start(t *testing.T, opts envOptions) *env {
 		SMTPRelay:         opts.smtpRelay,
 		CRLLifetime:       opts.crlLifetime,
 		Database:          opts.database,
+
+		RequestsPerHour:     opts.requestsPerHour,
+		AuthFailuresPerHour: opts.authFailures,
 	})
 	if err != nil {
 		cancel()
