@@ -11,6 +11,7 @@ import (
 
 	"github.com/certd/certd/client"
 	"github.com/certd/certd/internal/clientconf"
+	"github.com/certd/certd/internal/store"
 )
 
 // Exit codes, for scripts (documented in docs/cli.md and certd help).
@@ -53,6 +54,8 @@ func exitCode(err error) int {
 		return exitUsage
 	case errors.As(err, &nr):
 		return exitNotReady
+	case errors.Is(err, store.ErrNotFound):
+		return exitNotFound // an operator command's order, request or account
 	case errors.Is(err, context.DeadlineExceeded):
 		return exitTimeout
 	case errors.Is(err, context.Canceled):

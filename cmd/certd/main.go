@@ -15,6 +15,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -213,7 +214,56 @@ same data folder.`,
 	create.Flags().StringVar(&dataDir, "data", server.DefaultDataDir, "data folder")
 	create.Flags().StringVar(&name, "name", "", "account name")
 	create.Flags().BoolVar(&asJSON, "json", false, `print {"account_id":...,"api_key":...}`)
-	cmd.AddCommand(create)
+	cmd.AddCommand(create, newAccountLimit())
+	return cmd
+}
+
+// newAccountLimit is "certd account limit": an account's own request
+// budget, which overrides the server's --requests-per-hour.
+func newAccountLimit() *cobra.Command {
+	var dataDir, perHour string
+	cmd := &cobra.Command{
+		Use:   "limit ACCOUNT_ID",
+		Short: "Set an account's request budget (requests an hour)",
+		Long: `Set how many API requests an account may make an hour, overriding the
+server's --requests-per-hour: a number, "default" (the server's) or
+"unlimited". Running servers apply it within 30 seconds. Over the budget
+the API answers 429 rate_limit_exceeded with Retry-After.`,
+		Example: `  certd account limit 000001 --requests-per-hour 5000
+  certd account limit 2 --requests-per-hour unlimited`,
+		Args: args(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, ok := account.ParseID(strings.TrimSpace(args[0]))
+			if !ok {
+				return usageError{fmt.Errorf("%q is not an account id", args[0])}
+			}
+			var n int
+			switch perHour {
+			case "default":
+			case "unlimited":
+				n = -1
+			default:
+				v, err := strconv.Atoi(perHour)
+				if err != nil || v < 1 {
+					return usageError{fmt.Errorf("--requests-per-hour %q: use a positive number, default or unlimited", perHour)}
+				}
+				n = v
+			}
+			d, err := openData(cmd, dataDir)
+			if err != nil {
+				return err
+			}
+			defer d.Close()
+			if err := d.DB.SetRequestsPerHour(cmd.Context(), id, n); err != nil {
+				return err // store.ErrNotFound exits 5
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "account %s: %s requests an hour\n", account.FormatID(id), perHour)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&dataDir, "data", server.DefaultDataDir, "data folder")
+	cmd.Flags().StringVar(&perHour, "requests-per-hour", "", "a number, default or unlimited")
+	_ = cmd.MarkFlagRequired("requests-per-hour")
 	return cmd
 }
 

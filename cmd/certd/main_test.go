@@ -9,6 +9,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -1315,4 +1316,45 @@ func TestBackup(t *testing.T) {
 			t.Fatalf("backup on PostgreSQL: %v %s", err, out)
 		}
 	})
+}
+
+// TestAccountLimitCommand: an account's own request budget, set from the
+// command line while the server runs, overrides the server's.
+func TestAccountLimitCommand(t *testing.T) {
+	data := t.TempDir()
+	d := serve(t, data, "--http", "--sandbox", "--requests-per-hour", "2")
+	if out, err := run(t, "account", "limit", "1", "--data", data, "--requests-per-hour", "4"); err != nil || !strings.Contains(out, "000001: 4 requests an hour") {
+		t.Fatalf("account limit: %v %s", err, out)
+	}
+	creds := bootstrapCreds(t, data)
+	statuses := []int{}
+	for i := 0; i < 5; i++ {
+		req, _ := http.NewRequest("GET", d.url+"/account", nil)
+		req.SetBasicAuth(creds.AccountID, creds.APIKey)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		statuses = append(statuses, resp.StatusCode)
+	}
+	if fmt.Sprint(statuses) != "[200 200 200 200 429]" {
+		t.Fatalf("statuses %v, want four allowed then 429", statuses)
+	}
+	for _, tt := range []struct {
+		args []string
+		code int
+	}{
+		{[]string{"account", "limit", "77", "--data", data, "--requests-per-hour", "10"}, 5},
+		{[]string{"account", "limit", "1", "--data", data, "--requests-per-hour", "0"}, 2},
+		{[]string{"account", "limit", "1", "--data", data, "--requests-per-hour", "lots"}, 2},
+		{[]string{"account", "limit", "x", "--data", data, "--requests-per-hour", "10"}, 2},
+		{[]string{"account", "limit", "1", "--data", data}, 2},
+	} {
+		_, err := run(t, tt.args...)
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() != tt.code {
+			t.Errorf("%v: %v, want exit %d", tt.args, err, tt.code)
+		}
+	}
 }
