@@ -22,7 +22,7 @@ import (
 
 // env is a running certd on a real listener with a real database file.
 type env struct {
-	t       *testing.T
+	t       testing.TB
 	srv     *server.Server
 	url     string
 	dir     string
@@ -52,7 +52,7 @@ type envOptions struct {
 	authFailures      int
 }
 
-func start(t *testing.T, opts envOptions) *env {
+func start(t testing.TB, opts envOptions) *env {
 	t.Helper()
 	dir := opts.dir
 	if dir == "" {
@@ -136,7 +136,7 @@ type response struct {
 	body   []byte
 }
 
-func (r response) json(t *testing.T) map[string]any {
+func (r response) json(t testing.TB) map[string]any {
 	t.Helper()
 	var m map[string]any
 	if err := json.Unmarshal(r.body, &m); err != nil {
@@ -146,7 +146,7 @@ func (r response) json(t *testing.T) map[string]any {
 }
 
 // codes returns the error codes of a v1 error envelope.
-func (r response) codes(t *testing.T) []string {
+func (r response) codes(t testing.TB) []string {
 	t.Helper()
 	var env struct {
 		Errors []struct {
@@ -209,7 +209,7 @@ func (e *env) do(r req) response {
 }
 
 // orderBody is the reference's sample request with a real CSR.
-func orderBody(t *testing.T, csr string, overrides map[string]any) string {
+func orderBody(t testing.TB, csr string, overrides map[string]any) string {
 	t.Helper()
 	m := map[string]any{
 		"server_type": "2", "validity": "2", "common_name": "www.example.com",
@@ -237,7 +237,7 @@ func jsonCT() map[string]string {
 	return map[string]string{"Content-Type": "application/vnd.digicert.rest-v1+json"}
 }
 
-func csrFor(t *testing.T, cn string, sans ...string) string {
+func csrFor(t testing.TB, cn string, sans ...string) string {
 	return testutil.CSR(t, testutil.Key(t, "p256"), cn, sans...)
 }
 
