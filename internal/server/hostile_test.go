@@ -203,7 +203,9 @@ func TestBadRequestsProperty(t *testing.T) {
 	}{
 		{"POST", "/order/ssl", base},
 		{"POST", "/enterprise/certificate/ssl", func() map[string]any { m := base(); m["type"] = "private_ssl"; return m }},
-		{"REISSUE", "/order/" + id, func() map[string]any { return map[string]any{"csr": csr, "comments": "rotate", "sans": "www.example.com"} }},
+		{"REISSUE", "/order/" + id, func() map[string]any {
+			return map[string]any{"csr": csr, "comments": "rotate", "sans": "www.example.com"}
+		}},
 		{"REVOKE", "/order/" + id, func() map[string]any { return map[string]any{"reason": "superseded", "comments": "x"} }},
 		{"POST", "/order/" + id + "/dcv", func() map[string]any { return map[string]any{} }},
 		{"RENEW", "/order/" + id, func() map[string]any { return map[string]any{"csr": csr} }},
