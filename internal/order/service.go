@@ -59,6 +59,11 @@ type Options struct {
 	// CRLLifetime is the CRLs' nextUpdate after thisUpdate (default 7
 	// days, at most 10 by BRs 4.9.7).
 	CRLLifetime time.Duration
+	// IssuingLease is how long a check that issues an order's
+	// certificate holds it against other checks (DefaultIssuingLease):
+	// the pipeline's job timeout, past which the check is cut off anyway,
+	// so that a crashed node's lease ends with it.
+	IssuingLease time.Duration
 	// CrashAt, for crash tests only, names a step of issuance at which
 	// the process exits at once ("reserved", "signed", "completed"), as a
 	// power cut would stop it.
@@ -78,13 +83,18 @@ type Service struct {
 	enqueue     func(ctx context.Context, orderID int64) error
 	ocsp        ocspCache
 	crashAt     string
+	leaseFor    time.Duration
 	crlLifetime time.Duration
 	metrics     *metrics.Metrics
 }
 
 // New returns a Service.
 func New(o Options) *Service {
-	return &Service{store: o.Store, ca: o.CA, now: o.Now, log: o.Log, autoIssue: o.AutoIssue, logos: o.Logos, rules: o.Rules, checks: o.Checks, enqueue: o.Enqueue, crashAt: o.CrashAt, crlLifetime: o.CRLLifetime, metrics: o.Metrics}
+	if o.IssuingLease <= 0 {
+		o.IssuingLease = DefaultIssuingLease
+	}
+	return &Service{store: o.Store, ca: o.CA, now: o.Now, log: o.Log, autoIssue: o.AutoIssue, logos: o.Logos, rules: o.Rules, checks: o.Checks, enqueue: o.Enqueue, crashAt: o.CrashAt, crlLifetime: o.CRLLifetime, metrics: o.Metrics,
+		leaseFor: o.IssuingLease}
 }
 
 var (
@@ -187,6 +197,35 @@ func (s *Service) startChecks(ctx context.Context, o store.Order) {
 			s.log.Error("enqueueing validation failed; the pipeline will pick the order up at start", "order_id", o.ID, "err", err)
 		}
 	}
+}
+
+// ResumeIssuance issues, in sandbox mode (AutoIssue), the orders left
+// pending by a server that stopped in the middle of issuing them (a
+// crash): sandbox orders are issued inside their request and have no job
+// queue to pick them up again. Orders that cannot be issued (no key yet,
+// a lint refusal) stay pending, as they would have. It returns how many
+// it issued.
+func (s *Service) ResumeIssuance(ctx context.Context) (int, error) {
+	if !s.autoIssue {
+		return 0, nil
+	}
+	ids, err := s.store.PendingOrders(ctx)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, id := range ids {
+		o, err := s.store.GetOrder(ctx, id)
+		if err != nil {
+			return n, err
+		}
+		if err := s.issue(ctx, &o); err != nil {
+			s.log.Warn("a pending order was not issued at start", "order_id", id, "err", err)
+			continue
+		}
+		n++
+	}
+	return n, nil
 }
 
 // SetEnqueue connects the pipeline, which is built after the service.

@@ -254,7 +254,7 @@ func (s *Service) Validate(ctx context.Context, id int64) (done bool, again time
 	if age > OrderLifetime {
 		return true, 0, s.expire(ctx, o)
 	}
-	if left := leaseLeft(o, now); left > 0 {
+	if left := s.leaseLeft(o, now); left > 0 {
 		// Another check of this order is issuing its certificate.
 		return false, left, nil
 	}
@@ -351,17 +351,18 @@ func (s *Service) Validate(ctx context.Context, id int64) (done bool, again time
 // domain's hold can have it).
 const LeaseHold = "lease:issuing"
 
-// leaseFor is how long an issuing check's lease lasts: far longer than an
-// issuance takes; after it, a check cut off by a crash is taken over.
-const leaseFor = 2 * time.Minute
+// DefaultIssuingLease is how long an issuing check's lease lasts unless
+// Options.IssuingLease says: far longer than an issuance takes; after
+// it, a check cut off by a crash is taken over.
+const DefaultIssuingLease = 2 * time.Minute
 
 // leaseLeft is how long the order's issuing lease still lasts (0 if none).
-func leaseLeft(o store.Order, now time.Time) time.Duration {
+func (s *Service) leaseLeft(o store.Order, now time.Time) time.Duration {
 	t, err := time.Parse(time.RFC3339Nano, o.Holds[LeaseHold])
 	if err != nil {
 		return 0
 	}
-	return max(t.Add(leaseFor).Sub(now), 0)
+	return max(t.Add(s.leaseFor).Sub(now), 0)
 }
 
 // dropLease removes a failed issuance's lease, so that the next check need

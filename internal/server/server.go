@@ -202,6 +202,15 @@ func (c *Config) defaults() {
 	}
 }
 
+// issuingLease is the lease of a check that issues an order, for a job
+// timeout (0: the pipeline's default).
+func issuingLease(jobTimeout time.Duration) time.Duration {
+	if jobTimeout == 0 {
+		jobTimeout = pipeline.DefaultJobTimeout
+	}
+	return jobTimeout + 10*time.Second
+}
+
 // Database is the store behind a Data: the embedded SQLite file by
 // default, or PostgreSQL when Config.Database names one.
 type Database interface {
@@ -472,12 +481,16 @@ func OpenData(ctx context.Context, cfg Config) (*Data, error) {
 		CA:  authority,
 		Orders: order.New(order.Options{
 			Store: db, CA: authority, Now: cfg.Now, Log: cfg.Log, AutoIssue: cfg.Sandbox,
-			Logos:       logo.New(logo.Options{AllowPrivate: cfg.AllowPrivateFetch}),
-			Rules:       orderRules,
-			Checks:      checks,
-			CrashAt:     os.Getenv("CERTD_TEST_CRASH_AT"),
-			CRLLifetime: cfg.CRLLifetime,
-			Metrics:     m,
+			Logos:   logo.New(logo.Options{AllowPrivate: cfg.AllowPrivateFetch}),
+			Rules:   orderRules,
+			Checks:  checks,
+			CrashAt: os.Getenv("CERTD_TEST_CRASH_AT"),
+			// A check is cut off at the job timeout, so its lease on an
+			// order it is issuing need last only a little longer (the
+			// margin covers a check finishing its last statement).
+			IssuingLease: issuingLease(cfg.JobTimeout),
+			CRLLifetime:  cfg.CRLLifetime,
+			Metrics:      m,
 		}),
 		Accounts: accounts,
 		Audit:    auditLog,
@@ -688,6 +701,11 @@ func (s *Server) setup(ctx context.Context) error {
 	}
 	if err := s.bootstrap(ctx); err != nil {
 		return err
+	}
+	if n, err := s.data.Orders.ResumeIssuance(ctx); err != nil {
+		return fmt.Errorf("resume pending issuance: %w", err)
+	} else if n > 0 {
+		s.cfg.Log.Info("issued orders left pending by the last run", "orders", n)
 	}
 	perHour := s.cfg.RequestsPerHour
 	switch {

@@ -225,7 +225,7 @@ type Audit interface {
 
 // Certificate is a record of a serial and what was signed under it.
 type Certificate struct {
-	Serial    string // upper-case hex, no leading zeros
+	Serial    string // upper-case hex of the serial's bytes (order.SerialText)
 	OrderID   int64  // zero for certificates of certd's own (its TLS cert)
 	Status    string
 	LintDER   []byte
@@ -475,6 +475,9 @@ type Orders interface {
 	// is outstanding (pending issuance, or a pending reissue), oldest
 	// first.
 	WaitingOrders(ctx context.Context) ([]int64, error)
+	// PendingOrders returns the ids of every order awaiting a certificate
+	// (pending issuance, or a pending reissue), oldest first.
+	PendingOrders(ctx context.Context) ([]int64, error)
 }
 
 // Certificates keeps the record of every serial.

@@ -258,8 +258,18 @@ func (db *DB) ListOrders(ctx context.Context, f store.ListFilter) ([]store.Order
 // WaitingOrders implements store.Orders, through the orders_waiting
 // partial index.
 func (db *DB) WaitingOrders(ctx context.Context) ([]int64, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT id FROM orders
+	return db.ids(ctx, `SELECT id FROM orders
 		WHERE (dcv_method != '' OR org_id IS NOT NULL) AND (status = 'pending issuance' OR pending_reissue IS NOT NULL) ORDER BY id`)
+}
+
+// PendingOrders implements store.Orders.
+func (db *DB) PendingOrders(ctx context.Context) ([]int64, error) {
+	return db.ids(ctx, `SELECT id FROM orders WHERE status = 'pending issuance' OR pending_reissue IS NOT NULL ORDER BY id`)
+}
+
+// ids runs a query of one id column.
+func (db *DB) ids(ctx context.Context, query string) ([]int64, error) {
+	rows, err := db.r.QueryContext(ctx, query)
 	if err != nil {
 		return nil, err
 	}

@@ -43,6 +43,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"account request limit", testRequestsPerHour},
 		{"rate limit state", testLimits},
 		{"idempotency keys", testIdempotency},
+		{"pending orders", testPendingOrders},
 		{"concurrent idempotency claims", testIdempotencyRace},
 	}
 	for _, tt := range tests {
@@ -867,5 +868,22 @@ func testIdempotencyRace(t *testing.T, s store.Store) {
 	}
 	if won != 1 {
 		t.Fatalf("%d of %d concurrent claims won, want 1", won, n)
+	}
+}
+
+func testPendingOrders(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	a := mustAccount(t, s)
+	pending, issued, reissuing := sampleOrder(a.ID), sampleOrder(a.ID), sampleOrder(a.ID)
+	issued.Status, reissuing.Status = store.StatusIssued, store.StatusIssued
+	reissuing.Pending = &store.Reissue{CSR: "x", SANs: []string{"www.example.com"}, RequestedAt: now}
+	for _, o := range []*store.Order{pending, issued, reissuing} {
+		if err := s.CreateOrder(ctx, o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ids, err := s.PendingOrders(ctx)
+	if err != nil || fmt.Sprint(ids) != fmt.Sprint([]int64{pending.ID, reissuing.ID}) {
+		t.Fatalf("pending orders %v (%v), want %d and %d", ids, err, pending.ID, reissuing.ID)
 	}
 }
