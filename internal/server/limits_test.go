@@ -215,3 +215,61 @@ func TestLimitsAcrossNodes(t *testing.T) {
 		limited(t, getAccount(t, n.sourceClient("127.0.0.4"), n.url, other.AccountID, other.APIKey), 15*time.Minute+time.Second)
 	}
 }
+
+// padded is an order body of exactly size bytes.
+func padded(t *testing.T, size int) string {
+	b := orderBody(t, csrFor(t, "www.example.com"), map[string]any{"x_padding": ""})
+	return strings.Replace(b, `"x_padding":""`, `"x_padding":"`+strings.Repeat("p", size-len(b))+`"`, 1)
+}
+
+// TestLimitBoundaries: each size limit holds exactly at its value: the
+// most names an order may carry (the common name is one of them), a body
+// just under and just over 64 KiB, and headers over 64 KiB (refused by
+// Go's server with 431 before certd reads them).
+func TestLimitBoundaries(t *testing.T) {
+	e := start(t, envOptions{sandbox: true})
+	tests := []struct {
+		name   string
+		body   func() string
+		status int
+		code   string
+	}{
+		{"250 names", func() string { return orderBody(t, csrFor(t, "www.example.com"), map[string]any{"sans": manyNames(249)}) }, 201, ""},
+		{"251 names", func() string { return orderBody(t, csrFor(t, "www.example.com"), map[string]any{"sans": manyNames(250)}) }, 400, "invalid_param:sans"},
+		// x_padding is not a parameter: unknown parameters are ignored.
+		{"body of 64 KiB", func() string { return padded(t, 64<<10) }, 201, ""},
+		{"body of 64 KiB + 1", func() string { return padded(t, 64<<10+1) }, 413, "request_too_large"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := e.do(req{method: "POST", path: "/order/ssl", body: tt.body(), headers: jsonCT()})
+			if r.status != tt.status {
+				t.Fatalf("status %d, want %d: %.300s", r.status, tt.status, r.body)
+			}
+			if tt.code != "" {
+				if codes := r.codes(t); len(codes) == 0 || codes[0] != tt.code {
+					t.Fatalf("codes %v, want %s", codes, tt.code)
+				}
+			}
+		})
+	}
+	t.Run("headers over 64 KiB", func(t *testing.T) {
+		// Over HTTP/1.1 (HTTP/2 clients are told the limit in SETTINGS
+		// and refuse to send such headers themselves).
+		h1 := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: e.roots}, TLSNextProto: map[string]func(string, *tls.Conn) http.RoundTripper{}}}
+		hr, _ := http.NewRequest("GET", e.url+"/account", nil)
+		hr.SetBasicAuth(e.creds.AccountID, e.creds.APIKey)
+		hr.Header.Set("X-Padding", strings.Repeat("p", 70<<10))
+		resp, err := h1.Do(hr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge || resp.ProtoMajor != 1 {
+			t.Fatalf("status %d over HTTP/%d", resp.StatusCode, resp.ProtoMajor)
+		}
+		if r := e.do(req{method: "GET", path: "/account"}); r.status != 200 {
+			t.Fatalf("the server after a refused header: %d", r.status)
+		}
+	})
+}
