@@ -234,8 +234,12 @@ func TestLimitBoundaries(t *testing.T) {
 		status int
 		code   string
 	}{
-		{"250 names", func() string { return orderBody(t, csrFor(t, "www.example.com"), map[string]any{"sans": manyNames(249)}) }, 201, ""},
-		{"251 names", func() string { return orderBody(t, csrFor(t, "www.example.com"), map[string]any{"sans": manyNames(250)}) }, 400, "invalid_param:sans"},
+		{"250 names", func() string {
+			return orderBody(t, csrFor(t, "www.example.com"), map[string]any{"sans": manyNames(249)})
+		}, 201, ""},
+		{"251 names", func() string {
+			return orderBody(t, csrFor(t, "www.example.com"), map[string]any{"sans": manyNames(250)})
+		}, 400, "invalid_param:sans"},
 		// x_padding is not a parameter: unknown parameters are ignored.
 		{"body of 64 KiB", func() string { return padded(t, 64<<10) }, 201, ""},
 		{"body of 64 KiB + 1", func() string { return padded(t, 64<<10+1) }, 413, "request_too_large"},
