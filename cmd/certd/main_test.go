@@ -713,18 +713,15 @@ func TestCrashDuringIssuance(t *testing.T) {
 					t.Fatalf("the reserved serial %s is not in the audit log", reserved[0])
 				}
 			}
-			serve(t, data, "--http", "--sandbox")
-			// The record: inspect it with the store through the CLI's view.
-			state, err := run(t, "order", "approve", "1", "--data", data)
-			switch step {
-			case "completed":
-				if err == nil || !strings.Contains(state, "nothing pending") {
-					t.Fatalf("approve after a crash past completion: %v %s", err, state)
-				}
-			default:
-				if err != nil || !strings.Contains(state, "issued") {
-					t.Fatalf("the order could not be issued after a crash at %s: %v %s", step, err, state)
-				}
+			// Restarted, a sandbox server issues what the crash left
+			// pending (a production server's job queue would).
+			again := serve(t, data, "--http", "--sandbox")
+			c = client.New(again.url, creds.AccountID, creds.APIKey)
+			if _, err := c.Certificate(context.Background(), "1"); err != nil {
+				t.Fatalf("the order was not issued after a crash at %s: %v", step, err)
+			}
+			if state, err := run(t, "order", "approve", "1", "--data", data); err == nil || !strings.Contains(state, "nothing pending") {
+				t.Fatalf("approve after recovery from a crash at %s: %v %s", step, err, state)
 			}
 			if out, err := run(t, "audit", "verify", "--data", data); err != nil {
 				t.Fatalf("audit after recovery: %v %s", err, out)
