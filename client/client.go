@@ -45,18 +45,24 @@
 //
 // # Retries
 //
-// Reads (GET) are retried on network errors and on 429, 502, 503 and 504
+// Calls are retried on network errors and on 429, 502, 503 and 504
 // answers, with backoff (and the server's Retry-After when it sends one),
 // at most Retries times. Calls that change something (orders, reissues,
-// decisions, revocations) are never retried: a retried order could
-// become two certificates.
+// decisions, revocations) carry an Idempotency-Key, the same on every
+// attempt, so a retry is answered with the first attempt's answer and
+// never becomes a second order or certificate; a retry that arrives while
+// the first attempt still runs (409 idempotency_key_in_progress) is
+// retried too. Against a server without Idempotency-Key support, set
+// Retries to 0 for writes.
 package client
 
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -79,7 +85,7 @@ type Client struct {
 	APIKey     string
 	HTTPClient *http.Client
 	UserAgent  string
-	// Retries is how many times a read is tried again after a network
+	// Retries is how many times a call is tried again after a network
 	// error or a 429/502/503/504 answer (New sets 3; 0 turns retries off).
 	Retries int
 }
@@ -174,7 +180,7 @@ func retryable(err error) bool {
 		case http.StatusTooManyRequests, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
 			return true
 		}
-		return false
+		return e.Has("idempotency_key_in_progress")
 	}
 	// A certificate the client does not trust stays untrusted.
 	var cv *tls.CertificateVerificationError
@@ -184,7 +190,8 @@ func retryable(err error) bool {
 	return !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded)
 }
 
-// do sends one call and decodes its answer into out. Reads are retried.
+// do sends one call and decodes its answer into out, retrying as the
+// package doc says.
 func (c *Client) do(ctx context.Context, method, path string, query url.Values, in, out any) error {
 	var body []byte
 	if in != nil {
@@ -194,10 +201,14 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 		}
 		body = b
 	}
+	key := ""
+	if method != http.MethodGet {
+		key = idempotencyKey()
+	}
 	wait := 250 * time.Millisecond
 	for attempt := 0; ; attempt++ {
-		err := c.once(ctx, method, path, query, body, out)
-		if err == nil || method != http.MethodGet || attempt >= c.Retries || !retryable(err) || ctx.Err() != nil {
+		err := c.once(ctx, method, path, query, body, key, out)
+		if err == nil || attempt >= c.Retries || !retryable(err) || ctx.Err() != nil {
 			return err
 		}
 		pause := wait
@@ -216,7 +227,14 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 	}
 }
 
-func (c *Client) once(ctx context.Context, method, path string, query url.Values, body []byte, out any) error {
+// idempotencyKey is a write's key: 128 random bits.
+func idempotencyKey() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b) // never fails (Go 1.24+)
+	return hex.EncodeToString(b)
+}
+
+func (c *Client) once(ctx context.Context, method, path string, query url.Values, body []byte, key string, out any) error {
 	u := c.BaseURL + path
 	if len(query) > 0 {
 		u += "?" + query.Encode()
@@ -234,6 +252,9 @@ func (c *Client) once(ctx context.Context, method, path string, query url.Values
 	req.Header.Set("User-Agent", c.UserAgent)
 	if body != nil {
 		req.Header.Set("Content-Type", MediaType)
+	}
+	if key != "" {
+		req.Header.Set("Idempotency-Key", key)
 	}
 	hc := c.HTTPClient
 	if hc == nil {

@@ -10,6 +10,9 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -154,8 +157,9 @@ func TestErrors(t *testing.T) {
 	}
 }
 
-// TestRetries: reads are tried again after 429/503 and network errors,
-// honouring Retry-After; writes are never retried.
+// TestRetries: calls are tried again after 429/503, a write still in
+// progress and network errors, honouring Retry-After; a write carries one
+// Idempotency-Key on all its attempts, a read none.
 func TestRetries(t *testing.T) {
 	for _, tc := range []struct {
 		name     string
@@ -169,17 +173,28 @@ func TestRetries(t *testing.T) {
 		{"read after 429", 429, 1, "get", 2, true},
 		{"read gives up", 503, 10, "get", 4, false},
 		{"read not retried on 404", 404, 1, "get", 1, false},
-		{"write not retried", 503, 1, "post", 1, false},
+		{"write retried", 503, 1, "post", 2, true},
+		{"write in progress retried", 409, 1, "post", 2, true},
+		{"write not retried on 400", 400, 1, "post", 1, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var calls atomic.Int32
+			var mu sync.Mutex
+			keys := map[string]bool{}
 			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				mu.Lock()
+				keys[r.Header.Get("Idempotency-Key")] = true
+				mu.Unlock()
 				if calls.Add(1) <= tc.failures {
 					if tc.status == http.StatusTooManyRequests {
 						w.Header().Set("Retry-After", "1")
 					}
 					w.WriteHeader(tc.status)
-					_, _ = w.Write([]byte(`{"errors":[{"code":"busy","description":"try later"}]}`))
+					code := "busy"
+					if tc.status == http.StatusConflict {
+						code = "idempotency_key_in_progress"
+					}
+					_, _ = w.Write([]byte(`{"errors":[{"code":"` + code + `","description":"try later"}]}`))
 					return
 				}
 				_, _ = w.Write([]byte(`{"account_id":"000001","order_id":"00000001"}`))
@@ -194,6 +209,9 @@ func TestRetries(t *testing.T) {
 			}
 			if (err == nil) != tc.ok || calls.Load() != tc.calls {
 				t.Fatalf("err %v after %d calls; want ok=%v after %d", err, calls.Load(), tc.ok, tc.calls)
+			}
+			if len(keys) != 1 || (tc.method == "post") == keys[""] {
+				t.Fatalf("Idempotency-Keys sent: %v (want one, empty only for a read)", keys)
 			}
 		})
 	}
@@ -211,4 +229,53 @@ func TestRetries(t *testing.T) {
 			t.Error("no backoff before the retry")
 		}
 	})
+}
+
+// TestRetriedOrderIsOneOrder: the network loses certd's answer to an
+// order (a proxy forwards the request, then drops the connection); the
+// client's retry, with the same Idempotency-Key, gets the first answer,
+// and the account has one new order, not two.
+func TestRetriedOrderIsOneOrder(t *testing.T) {
+	ctx := context.Background()
+	c := client.New(certdURL, accountID, apiKey)
+	if err := c.TrustRoots(rootPEM); err != nil {
+		t.Fatal(err)
+	}
+	target, _ := url.Parse(certdURL)
+	forward := httputil.NewSingleHostReverseProxy(target)
+	forward.Transport = c.HTTPClient.Transport
+	var dropped atomic.Bool
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost && dropped.CompareAndSwap(false, true) {
+			rec := httptest.NewRecorder()
+			forward.ServeHTTP(rec, r) // certd does the work ...
+			conn, _, err := w.(http.Hijacker).Hijack()
+			if err == nil {
+				conn.Close() // ... and its answer is lost
+			}
+			return
+		}
+		forward.ServeHTTP(w, r)
+	}))
+	defer proxy.Close()
+	before, err := c.Orders(ctx, client.OrderFilter{Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	via := client.New(proxy.URL, accountID, apiKey)
+	csr, _ := newCSR("www.example.com")
+	id, err := via.OrderSSL(ctx, client.OrderSSLRequest{CSR: csr, CommonName: "www.example.com", Validity: 1, ServerType: 2, Org: exampleOrg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !dropped.Load() {
+		t.Fatal("the proxy dropped nothing")
+	}
+	after, err := c.Orders(ctx, client.OrderFilter{Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(after.Orders) != len(before.Orders)+1 || after.Orders[0].OrderID != id {
+		t.Fatalf("orders %d -> %d (newest %s, answered %s); want one new", len(before.Orders), len(after.Orders), after.Orders[0].OrderID, id)
+	}
 }
