@@ -14,6 +14,7 @@ package ratelimit
 import (
 	"context"
 	"fmt"
+	"hash/fnv"
 	"sync"
 	"time"
 
@@ -75,6 +76,12 @@ type Limiter struct {
 	authPerHour int
 	now         func() time.Time
 
+	// stripes serialize, within this node, the checks of one key, so
+	// that its compare-and-swap races only other nodes (throttled gives
+	// up after a number of lost races, and a busy account's concurrent
+	// requests would otherwise lose them to each other).
+	stripes [64]sync.Mutex
+
 	mu       sync.Mutex
 	limiters map[int]*throttled.GCRARateLimiterCtx // by budget per hour
 	peekers  map[int]*throttled.GCRARateLimiterCtx // the same, writing nothing
@@ -125,6 +132,13 @@ func (l *Limiter) spend(ctx context.Context, key string, perHour int, peek bool)
 	if err != nil {
 		return Decision{}, err
 	}
+	if !peek {
+		h := fnv.New32a()
+		h.Write([]byte(key))
+		stripe := &l.stripes[h.Sum32()%uint32(len(l.stripes))]
+		stripe.Lock()
+		defer stripe.Unlock()
+	}
 	limited, res, err := rl.RateLimitCtx(ctx, key, 1)
 	if err != nil {
 		return Decision{}, fmt.Errorf("rate limit %s: %w", key, err)
@@ -156,6 +170,8 @@ func (l *Limiter) limiter(perHour int, peek bool) (*throttled.GCRARateLimiterCtx
 	if err != nil {
 		return nil, fmt.Errorf("rate limit of %d an hour: %w", perHour, err)
 	}
+	// Races are now between nodes only; allow many before giving up.
+	rl.SetMaxCASAttemptsLimit(100)
 	m[perHour] = rl
 	return rl, nil
 }

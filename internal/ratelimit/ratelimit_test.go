@@ -145,3 +145,42 @@ func TestAuthFailures(t *testing.T) {
 		t.Fatal("still blocked after the refill")
 	}
 }
+
+// TestConcurrentRequests: many concurrent requests of one account, on two
+// nodes, all get an answer (none an error from lost compare-and-swap
+// races), and exactly the budget is allowed.
+func TestConcurrentRequests(t *testing.T) {
+	ctx := context.Background()
+	db := open(t)
+	acct, _ := db.CreateAccount(ctx, "a", time.Now())
+	clk := &clock{t: time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)}
+	nodes := []*ratelimit.Limiter{
+		ratelimit.New(ratelimit.Options{Store: db, RequestsPerHour: 100, Now: clk.now}),
+		ratelimit.New(ratelimit.Options{Store: db, RequestsPerHour: 100, Now: clk.now}),
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	allowed := 0
+	for i := 0; i < 16; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := 0; j < 10; j++ {
+				d, err := nodes[i%2].Request(ctx, acct.ID)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if !d.Limited {
+					mu.Lock()
+					allowed++
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if allowed != 100 {
+		t.Fatalf("%d of 160 concurrent requests allowed, want the budget of 100", allowed)
+	}
+}
