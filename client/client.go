@@ -52,8 +52,9 @@
 // attempt, so a retry is answered with the first attempt's answer and
 // never becomes a second order or certificate; a retry that arrives while
 // the first attempt still runs (409 idempotency_key_in_progress) is
-// retried too. Against a server without Idempotency-Key support, set
-// Retries to 0 for writes.
+// retried too. With Retries set to 0 nothing is retried and no key is
+// sent (for a server without Idempotency-Key support, or a caller that
+// retries with keys of its own).
 package client
 
 import (
@@ -202,7 +203,9 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 		body = b
 	}
 	key := ""
-	if method != http.MethodGet {
+	if method != http.MethodGet && c.Retries > 0 {
+		// The key is for this call's own retries: a call never retried
+		// has no use for one, and would cost the server two writes.
 		key = idempotencyKey()
 	}
 	wait := 250 * time.Millisecond

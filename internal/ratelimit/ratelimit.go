@@ -57,6 +57,8 @@ const (
 	// accountCacheFor is how long an account's own limit is remembered
 	// before it is read again (a change takes effect within it).
 	accountCacheFor = 30 * time.Second
+	clearFor        = time.Second
+	maxClear        = 10000 // addresses remembered at most (then forgotten at once)
 )
 
 // Decision is the outcome of a check.
@@ -82,6 +84,14 @@ type Limiter struct {
 	// requests would otherwise lose them to each other).
 	stripes [64]sync.Mutex
 
+	// clear remembers, for clearFor, the source addresses a check found
+	// within their failed-authentication budget, so that a busy client
+	// costs the database one read a second rather than one a request. A
+	// failure on this node forgets the address at once; one on another
+	// node is seen here within clearFor, or at this node's next failure
+	// from that address (which spends, and so reads the shared state).
+	clear map[string]time.Time
+
 	mu       sync.Mutex
 	limiters map[int]*throttled.GCRARateLimiterCtx // by budget per hour
 	peekers  map[int]*throttled.GCRARateLimiterCtx // the same, writing nothing
@@ -102,7 +112,8 @@ func New(o Options) *Limiter {
 		o.Now = time.Now
 	}
 	return &Limiter{store: o.Store, perHour: o.RequestsPerHour, authPerHour: o.AuthFailuresPerHour, now: o.Now,
-		limiters: map[int]*throttled.GCRARateLimiterCtx{}, peekers: map[int]*throttled.GCRARateLimiterCtx{}, accounts: map[int64]cachedLimit{}}
+		limiters: map[int]*throttled.GCRARateLimiterCtx{}, peekers: map[int]*throttled.GCRARateLimiterCtx{}, accounts: map[int64]cachedLimit{},
+		clear: map[string]time.Time{}}
 }
 
 // Request spends one request of an account's budget.
@@ -119,11 +130,30 @@ func (l *Limiter) Request(ctx context.Context, accountID int64) (Decision, error
 // before a key is checked, so that a right guess made over the budget is
 // refused like a wrong one.
 func (l *Limiter) AuthBlocked(ctx context.Context, source string) (Decision, error) {
-	return l.spend(ctx, "authfail:"+source, l.authPerHour, true)
+	now := l.now()
+	l.mu.Lock()
+	until, ok := l.clear[source]
+	l.mu.Unlock()
+	if ok && now.Before(until) {
+		return Decision{Limit: l.authPerHour}, nil
+	}
+	d, err := l.spend(ctx, "authfail:"+source, l.authPerHour, true)
+	if err == nil && !d.Limited {
+		l.mu.Lock()
+		if len(l.clear) >= maxClear {
+			l.clear = map[string]time.Time{}
+		}
+		l.clear[source] = now.Add(clearFor)
+		l.mu.Unlock()
+	}
+	return d, err
 }
 
 // AuthFailed spends one failed authentication of a source's budget.
 func (l *Limiter) AuthFailed(ctx context.Context, source string) (Decision, error) {
+	l.mu.Lock()
+	delete(l.clear, source)
+	l.mu.Unlock()
 	return l.spend(ctx, "authfail:"+source, l.authPerHour, false)
 }
 

@@ -184,3 +184,38 @@ func TestConcurrentRequests(t *testing.T) {
 		t.Fatalf("%d of 160 concurrent requests allowed, want the budget of 100", allowed)
 	}
 }
+
+// TestAuthFailuresOnAnotherNode: a node remembers for a second that an
+// address was within its budget; failures on another node block it here
+// after that second, or at once at this node's own next failure.
+func TestAuthFailuresOnAnotherNode(t *testing.T) {
+	ctx := context.Background()
+	db := open(t)
+	clk := &clock{t: time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)}
+	a := ratelimit.New(ratelimit.Options{Store: db, AuthFailuresPerHour: 3, Now: clk.now})
+	b := ratelimit.New(ratelimit.Options{Store: db, AuthFailuresPerHour: 3, Now: clk.now})
+	if d, _ := b.AuthBlocked(ctx, "192.0.2.9"); d.Limited {
+		t.Fatal("blocked before any failure")
+	}
+	for i := 0; i < 3; i++ {
+		if _, err := a.AuthFailed(ctx, "192.0.2.9"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if d, _ := a.AuthBlocked(ctx, "192.0.2.9"); !d.Limited {
+		t.Fatal("node a: not blocked after the budget")
+	}
+	if d, _ := b.AuthBlocked(ctx, "192.0.2.9"); d.Limited {
+		t.Fatal("node b blocked within the second it remembers (the test's premise)")
+	}
+	if d, _ := b.AuthFailed(ctx, "192.0.2.9"); !d.Limited {
+		t.Fatal("node b: a failure over the budget was not refused")
+	}
+	if d, _ := b.AuthBlocked(ctx, "192.0.2.9"); !d.Limited {
+		t.Fatal("node b: not blocked after its own failure")
+	}
+	c := ratelimit.New(ratelimit.Options{Store: db, AuthFailuresPerHour: 3, Now: clk.now})
+	if d, _ := c.AuthBlocked(ctx, "192.0.2.9"); !d.Limited {
+		t.Fatal("a third node: not blocked")
+	}
+}
