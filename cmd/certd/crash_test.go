@@ -20,9 +20,10 @@ import (
 	"github.com/certd/certd/internal/testutil"
 )
 
-// validateAccount pre-validates example.com for account 1 and validates
-// the sample order's organization (the operator's steps), so that orders
-// for www.example.com are issued by the pipeline without waiting.
+// validateAccount pre-validates example.com for account 1 and, through a
+// first order that it waits for, validates the sample order's
+// organization (the operator's steps), so that later orders for
+// www.example.com are issued by the pipeline without waiting.
 func validateAccount(t *testing.T, data, url string) {
 	t.Helper()
 	if out, err := run(t, "domain", "validate", "--data", data, "--account", "1", "example.com"); err != nil {

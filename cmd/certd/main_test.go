@@ -1166,32 +1166,16 @@ func TestJobOfKilledNodeFinishes(t *testing.T) {
 	creds := bootstrapCreds(t, data)
 	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
 	defer cancel()
-	if out, err := run(t, "domain", "validate", "--data", data, "--account", "1", "example.com"); err != nil {
-		t.Fatal(err, out)
-	}
-	// A first order makes the organization, which the operator validates,
-	// so that the second order waits for nothing but its CAA check.
+	// The second order waits for nothing but its CAA check.
+	validateAccount(t, data, a.url)
 	first := client.New(a.url, creds.AccountID, creds.APIKey)
-	id, err := first.OrderSSL(ctx, sampleOrder(testutil.CSR(t, testutil.Key(t, "p256"), "www.example.com")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	orgs, err := run(t, "org", "list", "--data", data)
-	if err != nil {
-		t.Fatal(err, orgs)
-	}
-	if out, err := run(t, "org", "validate", strings.Fields(strings.Split(orgs, "\n")[1])[0], "--data", data, "--note", "registry checked"); err != nil {
-		t.Fatal(err, out)
-	}
-	if _, err := first.WaitForCertificate(ctx, id); err != nil {
-		t.Fatal(err)
-	}
 
 	arrived, release := resolver.Hold("held.example.com")
 	defer release()
 	req := sampleOrder(testutil.CSR(t, testutil.Key(t, "p256"), "held.example.com"))
 	req.CommonName, req.SANs = "held.example.com", nil
-	if id, err = first.OrderSSL(ctx, req); err != nil {
+	id, err := first.OrderSSL(ctx, req)
+	if err != nil {
 		t.Fatal(err)
 	}
 	select {
