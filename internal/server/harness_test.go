@@ -38,6 +38,7 @@ type envOptions struct {
 	http              bool
 	readHeaderTimeout time.Duration
 	readTimeout       time.Duration
+	idleTimeout       time.Duration
 	allowPrivateFetch bool
 	nameProfile       string
 	keyBlocklist      string
@@ -73,6 +74,7 @@ func start(t testing.TB, opts envOptions) *env {
 
 		ReadHeaderTimeout: opts.readHeaderTimeout,
 		ReadTimeout:       opts.readTimeout,
+		IdleTimeout:       opts.idleTimeout,
 		AllowPrivateFetch: opts.allowPrivateFetch,
 		NameProfile:       opts.nameProfile,
 		KeyBlocklist:      opts.keyBlocklist,

@@ -99,6 +99,31 @@ func TestSlowClientsAreCut(t *testing.T) {
 	}
 }
 
+// TestIdleConnectionsAreClosed: a keep-alive connection that sends
+// nothing after its answer is closed after the idle timeout.
+func TestIdleConnectionsAreClosed(t *testing.T) {
+	e := start(t, envOptions{http: true, idleTimeout: 400 * time.Millisecond})
+	conn, err := net.Dial("tcp", strings.TrimPrefix(e.url, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := io.WriteString(conn, "GET /ca/root.crt HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	if err := conn.SetReadDeadline(time.Now().Add(10 * time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	answer, _ := io.ReadAll(conn) // the answer, then EOF when the server closes
+	if !strings.HasPrefix(string(answer), "HTTP/1.1 200 ") {
+		t.Fatalf("answer: %.100q", answer)
+	}
+	if time.Since(start) >= 10*time.Second {
+		t.Fatal("the server kept an idle connection open")
+	}
+}
+
 // TestExpectContinue sends the headers with Expect: 100-continue, waits
 // for the interim 100 answer, and only then sends the body, as curl does
 // for large bodies.
