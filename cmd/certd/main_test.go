@@ -405,6 +405,9 @@ func TestBadFlags(t *testing.T) {
 	tests := [][]string{
 		{"serve", "--ca-key-type", "dsa", "--data", t.TempDir(), "--listen", "127.0.0.1:0"},
 		{"serve", "--listen", "not an address", "--data", t.TempDir()},
+		{"serve", "--requests-per-hour", "-2", "--data", t.TempDir(), "--listen", "127.0.0.1:0"},
+		{"serve", "--auth-failures-per-hour", "-1", "--data", t.TempDir(), "--listen", "127.0.0.1:0"},
+		{"serve", "--requests-per-hour", "lots", "--data", t.TempDir(), "--listen", "127.0.0.1:0"},
 		{"order", "approve"},
 		{"order", "approve", "1", "--data", filepath.Join(t.TempDir(), "missing")},
 		{"account", "create", "--data", filepath.Join(t.TempDir(), "missing")},
