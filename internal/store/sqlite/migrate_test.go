@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/pressly/goose/v3"
@@ -37,5 +38,41 @@ func TestAuditMoveFromFile(t *testing.T) {
 	defer db.Close()
 	if seq, hash, err := db.AuditHead(ctx); err != nil || seq != 41 || hash != "abc123" {
 		t.Fatalf("head after the move = %d %q %v", seq, hash, err)
+	}
+}
+
+// TestPendingQueriesUseIndex: the queries of orders awaiting a certificate
+// (the pipeline's at every start and sandbox mode's resumption) read the
+// orders_pending partial index, not every order. The query texts are
+// those of sqlstore's WaitingOrders and PendingOrders.
+func TestPendingQueriesUseIndex(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(ctx, filepath.Join(t.TempDir(), "certd.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, q := range []string{
+		`SELECT id FROM orders
+		WHERE (dcv_method != '' OR org_id IS NOT NULL) AND (status = 'pending issuance' OR pending_reissue IS NOT NULL) ORDER BY id`,
+		`SELECT id FROM orders WHERE status = 'pending issuance' OR pending_reissue IS NOT NULL ORDER BY id`,
+	} {
+		rows, err := db.Writer().QueryContext(ctx, "EXPLAIN QUERY PLAN "+q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		plan := ""
+		for rows.Next() {
+			var id, parent, unused int
+			var detail string
+			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+				t.Fatal(err)
+			}
+			plan += detail + "; "
+		}
+		rows.Close()
+		if !strings.Contains(plan, "orders_pending") {
+			t.Errorf("%s\nplan: %s", q, plan)
+		}
 	}
 }
