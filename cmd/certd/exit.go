@@ -39,6 +39,13 @@ type notReady struct{ msg string }
 
 func (e notReady) Error() string { return e.msg }
 
+// notFound is a record an operator command names that does not exist:
+// its message alone (not the store's wording), exit code 5.
+type notFound struct{ what string }
+
+func (e notFound) Error() string { return e.what }
+func (e notFound) Unwrap() error { return store.ErrNotFound }
+
 // exitCode maps an error to the documented exit code.
 func exitCode(err error) int {
 	var ue usageError

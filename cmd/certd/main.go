@@ -28,6 +28,7 @@ import (
 	"github.com/certd/certd/internal/order"
 	"github.com/certd/certd/internal/pipeline"
 	"github.com/certd/certd/internal/server"
+	"github.com/certd/certd/internal/store"
 )
 
 func main() {
@@ -238,10 +239,12 @@ the API answers 429 rate_limit_exceeded with Retry-After.`,
 				return usageError{fmt.Errorf("%q is not an account id", args[0])}
 			}
 			var n int
+			said := perHour + " requests an hour"
 			switch perHour {
 			case "default":
+				said = "the server's --requests-per-hour"
 			case "unlimited":
-				n = -1
+				n, said = -1, "no request limit"
 			default:
 				v, err := strconv.Atoi(perHour)
 				if err != nil || v < 1 {
@@ -254,10 +257,12 @@ the API answers 429 rate_limit_exceeded with Retry-After.`,
 				return err
 			}
 			defer d.Close()
-			if err := d.DB.SetRequestsPerHour(cmd.Context(), id, n); err != nil {
-				return err // store.ErrNotFound exits 5
+			if err := d.DB.SetRequestsPerHour(cmd.Context(), id, n); errors.Is(err, store.ErrNotFound) {
+				return notFound{"no account " + account.FormatID(id)}
+			} else if err != nil {
+				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "account %s: %s requests an hour\n", account.FormatID(id), perHour)
+			fmt.Fprintf(cmd.OutOrStdout(), "account %s: %s\n", account.FormatID(id), said)
 			return nil
 		},
 	}

@@ -1325,6 +1325,12 @@ func TestAccountLimitCommand(t *testing.T) {
 	if fmt.Sprint(statuses) != "[200 200 200 200 429]" {
 		t.Fatalf("statuses %v, want four allowed then 429", statuses)
 	}
+	if out, err := run(t, "account", "limit", "1", "--data", data, "--requests-per-hour", "unlimited"); err != nil || !strings.Contains(out, "000001: no request limit") {
+		t.Fatalf("account limit unlimited: %v %s", err, out)
+	}
+	if out, _ := run(t, "account", "limit", "77", "--data", data, "--requests-per-hour", "10"); !strings.Contains(out, "certd: no account 000077") {
+		t.Fatalf("missing account: %s", out)
+	}
 	for _, tt := range []struct {
 		args []string
 		code int

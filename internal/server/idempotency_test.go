@@ -75,6 +75,21 @@ func TestIdempotencyKey(t *testing.T) {
 				}
 			})
 		}
+		t.Run("key sent twice", func(t *testing.T) {
+			hr, _ := http.NewRequest("POST", e.url+"/order/ssl", strings.NewReader(body))
+			hr.SetBasicAuth(e.creds.AccountID, e.creds.APIKey)
+			hr.Header.Set("Content-Type", "application/json")
+			hr.Header.Add("Idempotency-Key", "a")
+			hr.Header.Add("Idempotency-Key", "b")
+			resp, err := e.http.Do(hr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != 400 {
+				t.Fatalf("status %d, want 400", resp.StatusCode)
+			}
+		})
 		if n := e.orders(e.creds); n != 1 {
 			t.Fatalf("%d orders after refused retries, want 1", n)
 		}
