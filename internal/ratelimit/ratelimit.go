@@ -93,9 +93,15 @@ type Limiter struct {
 	clear map[string]time.Time
 
 	mu       sync.Mutex
-	limiters map[int]*throttled.GCRARateLimiterCtx // by budget per hour
-	peekers  map[int]*throttled.GCRARateLimiterCtx // the same, writing nothing
+	limiters map[quota]*throttled.GCRARateLimiterCtx
 	accounts map[int64]cachedLimit
+}
+
+// quota names a limiter: a budget per hour, and whether it only asks
+// (peek: writes nothing) or spends.
+type quota struct {
+	perHour int
+	peek    bool
 }
 
 type cachedLimit struct {
@@ -112,7 +118,7 @@ func New(o Options) *Limiter {
 		o.Now = time.Now
 	}
 	return &Limiter{store: o.Store, perHour: o.RequestsPerHour, authPerHour: o.AuthFailuresPerHour, now: o.Now,
-		limiters: map[int]*throttled.GCRARateLimiterCtx{}, peekers: map[int]*throttled.GCRARateLimiterCtx{}, accounts: map[int64]cachedLimit{},
+		limiters: map[quota]*throttled.GCRARateLimiterCtx{}, accounts: map[int64]cachedLimit{},
 		clear: map[string]time.Time{}}
 }
 
@@ -188,11 +194,8 @@ func (l *Limiter) spend(ctx context.Context, key string, perHour int, peek bool)
 func (l *Limiter) limiter(perHour int, peek bool) (*throttled.GCRARateLimiterCtx, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	m := l.limiters
-	if peek {
-		m = l.peekers
-	}
-	if rl, ok := m[perHour]; ok {
+	q := quota{perHour, peek}
+	if rl, ok := l.limiters[q]; ok {
 		return rl, nil
 	}
 	st := &gcraStore{s: l.store, now: l.now, readOnly: peek}
@@ -202,7 +205,7 @@ func (l *Limiter) limiter(perHour int, peek bool) (*throttled.GCRARateLimiterCtx
 	}
 	// Races are now between nodes only; allow many before giving up.
 	rl.SetMaxCASAttemptsLimit(100)
-	m[perHour] = rl
+	l.limiters[q] = rl
 	return rl, nil
 }
 
