@@ -21,7 +21,7 @@ const (
 	exitUsage       = 2   // bad flags or arguments, a missing or bad setting
 	exitRefused     = 3   // the server refused the request (400, 409: invalid input, wrong state)
 	exitDenied      = 4   // authentication failed or the key's role does not allow it (401, 403)
-	exitNotFound    = 5   // no such order or request (404)
+	exitNotFound    = 5   // no such order, request or account (404, or an operator command's record)
 	exitTimeout     = 6   // --timeout passed before the certificate was issued
 	exitUnreachable = 7   // the server could not be reached (network, TLS)
 	exitNotReady    = 8   // not issued yet (order fetch), or domains still unvalidated (domain check)

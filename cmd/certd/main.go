@@ -54,7 +54,7 @@ CERTD_API_KEY, or a profile in ~/.config/certd/config.toml).
 Exit codes: 0 done; 1 failed (server error, file not written); 2 bad
 usage or a missing setting; 3 the server refused the request (invalid
 input, wrong state); 4 authentication failed or the key's role does not
-allow it; 5 no such order or request, or no certificate to serve; 6
+allow it; 5 no such order, request or account, or no certificate to serve; 6
 --timeout passed while waiting; 7 the server could not be reached
 (network, TLS); 8 not ready yet (not issued, domains not validated);
 130 interrupted.`,
