@@ -664,7 +664,7 @@ func TestAuditVerify(t *testing.T) {
 // TestCrashDuringIssuance kills the server at each step of issuance and
 // checks that a restarted server finds a consistent record: every serial
 // that may have been signed is on record (reserved, with the certificate
-// as signed by the throwaway key, or issued), the audit log verifies, and
+// as linted, or issued), the audit log verifies, and
 // the order can still be issued.
 func TestCrashDuringIssuance(t *testing.T) {
 	for _, step := range []string{"reserved", "signed", "completed"} {

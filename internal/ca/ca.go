@@ -55,16 +55,13 @@ const (
 type issuer struct {
 	cert   *x509.Certificate
 	signer crypto.Signer
-	// lintIssuer mirrors the intermediate (same subject, same key id, same
-	// key algorithm) with a throwaway key, so that every certificate can
-	// be signed once with a key that matters to no one before the real
-	// signature; see Prepare.
-	lintIssuer *x509.Certificate
-	lintKey    crypto.Signer
-	name       string // the file name without extension: "intermediate"
-	url        string // where the intermediate is served (AIA)
-	crlURL     string // where its CRL is served (CRL distribution point)
-	ocspURL    string // its OCSP responder
+	// placeholder is the signature lint certificates carry (see
+	// placeholderSignature).
+	placeholder []byte
+	name        string // the file name without extension: "intermediate"
+	url         string // where the intermediate is served (AIA)
+	crlURL      string // where its CRL is served (CRL distribution point)
+	ocspURL     string // its OCSP responder
 }
 
 func (o Options) pkiURL() string {
@@ -199,30 +196,12 @@ func loadIssuer(opts Options, root *x509.Certificate, certFile, keyFile string) 
 	if err := inter.CheckSignatureFrom(root); err != nil {
 		return nil, fmt.Errorf("%s is not signed by the root: %w", certFile, err)
 	}
-	lintKey, err := throwawayLike(inter.PublicKey)
-	if err != nil {
-		return nil, err
-	}
-	lintTmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		RawSubject:            inter.RawSubject,
-		SubjectKeyId:          inter.SubjectKeyId,
-		NotBefore:             inter.NotBefore,
-		NotAfter:              inter.NotAfter,
-		KeyUsage:              x509.KeyUsageCertSign,
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-	}
-	lintDER, err := x509.CreateCertificate(rand.Reader, lintTmpl, lintTmpl, lintKey.Public(), lintKey)
-	if err != nil {
-		return nil, fmt.Errorf("make lint issuer: %w", err)
-	}
-	lintIssuer, err := x509.ParseCertificate(lintDER)
+	placeholder, err := placeholderSignature(inter.PublicKey)
 	if err != nil {
 		return nil, err
 	}
 	name := strings.TrimSuffix(certFile, ".crt")
-	return &issuer{cert: inter, signer: signer, lintIssuer: lintIssuer, lintKey: lintKey, name: name,
+	return &issuer{cert: inter, signer: signer, placeholder: placeholder, name: name,
 		url: opts.pkiURL() + "/ca/" + certFile, crlURL: opts.pkiURL() + "/crl/" + name + ".crl", ocspURL: opts.pkiURL() + "/ocsp"}, nil
 }
 

@@ -163,6 +163,11 @@ func TestPrepareAndSign(t *testing.T) {
 			if lint.CheckSignatureFrom(a.Intermediate()) == nil {
 				t.Fatal("the lint certificate verifies under the real intermediate")
 			}
+			// As long as the longest real signature: lints judge the
+			// algorithm by the signature's length.
+			if want := map[ca.KeyType]int{ca.KeyECDSAP256: 72, ca.KeyRSA3072: 384}[tt.kt]; len(lint.Signature) != want {
+				t.Errorf("lint signature %d bytes, want %d", len(lint.Signature), want)
+			}
 			der, err := a.Sign(p)
 			if err != nil {
 				t.Fatal(err)
@@ -301,7 +306,7 @@ func TestWrongTemplateRefusedBeforeSigning(t *testing.T) {
 	}
 }
 
-// BenchmarkPrepare measures building, throwaway-signing and linting one
+// BenchmarkPrepare measures building and linting one
 // TLS certificate; BenchmarkSign the CA signature and the check that
 // follows it. Together they are the CA's share of issuance.
 //

@@ -67,10 +67,10 @@ type Request struct {
 	NotAfterLimit time.Time
 }
 
-// Prepared is a certificate ready for its real signature: the template
-// with its serial reserved, and the same certificate signed by a throwaway
-// key (LintDER), which can be stored, linted and shown to anyone without
-// being a valid certificate.
+// Prepared is a certificate ready for its real signature: its serial, and
+// its to-be-signed bytes wrapped with a placeholder signature (LintDER),
+// which can be stored, linted and shown to anyone without being a valid
+// certificate.
 type Prepared struct {
 	Serial    *big.Int
 	NotBefore time.Time
@@ -103,8 +103,7 @@ var ErrLifetime = errors.New("no validity period is left for the certificate")
 const backdate = time.Hour
 
 // Prepare builds the certificate for req, assigns it a fresh random serial
-// and signs it with the throwaway lint key. Nothing is signed with the CA's
-// key yet.
+// and lints it. Nothing is signed yet.
 func (a *Authority) Prepare(req Request) (*Prepared, error) {
 	if req.PublicKey == nil {
 		return nil, errors.New("ca: request has no public key")
@@ -221,19 +220,19 @@ func (a *Authority) Prepare(req Request) (*Prepared, error) {
 		SignatureAlgorithm:    signatureAlgorithm(iss.cert),
 		ExtraExtensions:       extra,
 	}
-	lintDER, err := x509.CreateCertificate(rand.Reader, tmpl, iss.lintIssuer, req.PublicKey, iss.lintKey)
+	tbs, err := buildTBS(tmpl, iss.cert, req.PublicKey)
 	if err != nil {
-		return nil, fmt.Errorf("ca: build certificate: %w", err)
+		return nil, err
+	}
+	parts, lintDER, err := lintCertificate(tbs, iss.placeholder)
+	if err != nil {
+		return nil, err
 	}
 	// Lint before any real signature: a certificate that fails is never
 	// signed by the CA.
 	warnings, err := a.lint.lint(lintDER, a.lint.registry(req.Profile, req.Internal))
 	if err != nil {
 		return nil, err
-	}
-	var parts certificateParts
-	if rest, err := asn1.Unmarshal(lintDER, &parts); err != nil || len(rest) > 0 {
-		return nil, fmt.Errorf("ca: split the lint certificate: %v", err)
 	}
 	return &Prepared{Serial: tmpl.SerialNumber, NotBefore: notBefore, NotAfter: notAfter, LintDER: lintDER, LintWarnings: warnings,
 		lint: parts, issuer: iss}, nil

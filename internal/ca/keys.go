@@ -51,19 +51,6 @@ func generateKey(t KeyType) (crypto.Signer, error) {
 	return nil, fmt.Errorf("unknown key type %q", t)
 }
 
-// throwawayLike makes a key of the same algorithm and size as pub, for the
-// lint certificate: same signature algorithm, so the to-be-signed bytes of
-// the lint certificate and the real one are identical.
-func throwawayLike(pub crypto.PublicKey) (crypto.Signer, error) {
-	switch k := pub.(type) {
-	case *ecdsa.PublicKey:
-		return ecdsa.GenerateKey(k.Curve, rand.Reader)
-	case *rsa.PublicKey:
-		return rsa.GenerateKey(rand.Reader, k.N.BitLen())
-	}
-	return nil, fmt.Errorf("unsupported CA key type %T", pub)
-}
-
 // writeKey stores a private key as PKCS#8 PEM readable by the owner only,
 // encrypted (PBES2: PBKDF2-SHA256 and AES-256-CBC, which OpenSSL reads)
 // when a passphrase is given. The file is written beside its final name

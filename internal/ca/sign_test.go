@@ -59,9 +59,13 @@ func TestSign(t *testing.T) {
 			if err := cert.CheckSignatureFrom(a.Intermediate()); err != nil {
 				t.Fatalf("signature: %v", err)
 			}
+			other, err := generateKey(keyType)
+			if err != nil {
+				t.Fatal(err)
+			}
 			for name, signer := range map[string]crypto.Signer{
 				"signer fails": badSigner{Signer: p.issuer.signer, fail: true},
-				"wrong CA key": badSigner{Signer: p.issuer.lintKey},
+				"wrong CA key": badSigner{Signer: other},
 			} {
 				t.Run(name, func(t *testing.T) {
 					p := prepare()

@@ -11,7 +11,7 @@ import (
 
 // BenchmarkIssue measures the whole issuance step as the API drives it in
 // sandbox mode: CSR parsing and checks, order record, serial reservation
-// with the throwaway-key certificate, the real signature, and the final
+// with the lint certificate, the real signature, and the final
 // transaction, with the audit chain's events in the reservation and the
 // final transaction, on a SQLite file (synchronous=FULL). CSRs are made before
 // the timer starts: key generation is the client's cost.
