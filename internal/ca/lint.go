@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	zx509 "github.com/zmap/zcrypto/x509"
-	"github.com/zmap/zlint/v3"
 	"github.com/zmap/zlint/v3/lint"
 )
 
@@ -61,14 +60,19 @@ func (l *linters) lint(der []byte, r lint.Registry) ([]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ca: lint: parse: %w", err)
 	}
-	results := zlint.LintCertificateEx(c, r)
+	// What zlint.LintCertificateEx does, without what it adds for
+	// reports: a sorted copy of every lint name and a map of all 333
+	// results, for each certificate. Each lint still runs through
+	// CertificateLint.Execute (the framework's source filter, the lint's
+	// configuration, CheckApplies, its effective dates, panic recovery).
+	cfg := r.GetConfiguration()
 	var errs, warns []string
-	for name, res := range results.Results {
-		switch res.Status {
+	for _, l := range r.CertificateLints().Lints() {
+		switch l.Execute(c, cfg).Status {
 		case lint.Error, lint.Fatal:
-			errs = append(errs, name)
+			errs = append(errs, l.Name)
 		case lint.Warn:
-			warns = append(warns, name)
+			warns = append(warns, l.Name)
 		}
 	}
 	sort.Strings(errs)
