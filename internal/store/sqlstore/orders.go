@@ -125,8 +125,36 @@ func insertOrder(ctx context.Context, db Conn, o *store.Order) error {
 }
 
 // writeNames keeps order_names, the index of the inventory's name
-// filter, equal to the order's current names.
+// filter, equal to the order's current names. Most updates (issuance,
+// holds, revocation) keep the names: reading them is cheaper than
+// rewriting them, which every update did before.
 func writeNames(ctx context.Context, db Conn, id int64, o *store.Order) error {
+	rows, err := db.QueryContext(ctx, `SELECT name FROM order_names WHERE order_id = ?`, id)
+	if err != nil {
+		return err
+	}
+	have := map[string]bool{}
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			rows.Close()
+			return err
+		}
+		have[n] = true
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	same := true
+	want := map[string]bool{}
+	for _, n := range o.Names() {
+		want[n] = true
+		same = same && have[n]
+	}
+	if same && len(want) == len(have) {
+		return nil
+	}
 	if _, err := db.ExecContext(ctx, `DELETE FROM order_names WHERE order_id = ?`, id); err != nil {
 		return err
 	}

@@ -552,17 +552,32 @@ func testListOrders(t *testing.T, s store.Store) {
 			}
 		})
 	}
-	// A reissue that changes names moves the name index with it.
-	o, _ := s.GetOrder(ctx, ids[1])
-	o.SANs = []string{"renamed.example.com"}
-	if err := s.UpdateOrder(ctx, &o); err != nil {
-		t.Fatal(err)
-	}
-	if got, _ := s.ListOrders(ctx, store.ListFilter{AccountID: a.ID, Name: "n1.example.com"}); len(got) != 0 {
-		t.Fatal("old name still matches")
-	}
-	if got, _ := s.ListOrders(ctx, store.ListFilter{AccountID: a.ID, Name: "renamed.example.com"}); len(got) != 1 {
-		t.Fatal("new name does not match")
+	// An update moves the name index with the order's names: kept,
+	// replaced, added to, dropped from.
+	for _, step := range []struct {
+		sans, gone []string
+	}{
+		{[]string{"n1.example.com"}, nil},
+		{[]string{"renamed.example.com"}, []string{"n1.example.com"}},
+		{[]string{"renamed.example.com", "extra.example.com"}, nil},
+		{[]string{"extra.example.com"}, []string{"renamed.example.com"}},
+		{[]string{"extra.example.com", "extra.example.com"}, []string{"renamed.example.com"}},
+	} {
+		o, _ := s.GetOrder(ctx, ids[1])
+		o.SANs = step.sans
+		if err := s.UpdateOrder(ctx, &o); err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range step.sans {
+			if got, _ := s.ListOrders(ctx, store.ListFilter{AccountID: a.ID, Name: n}); len(got) != 1 {
+				t.Fatalf("names %v: %s matches %d orders", step.sans, n, len(got))
+			}
+		}
+		for _, n := range step.gone {
+			if got, _ := s.ListOrders(ctx, store.ListFilter{AccountID: a.ID, Name: n}); len(got) != 0 {
+				t.Fatalf("names %v: old name %s still matches", step.sans, n)
+			}
+		}
 	}
 }
 
