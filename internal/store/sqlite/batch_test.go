@@ -4,8 +4,12 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"path/filepath"
+	"runtime"
+	"runtime/metrics"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -189,6 +193,80 @@ func TestBatcher(t *testing.T) {
 // prepared statement once the background preparation is done, inside a
 // writer transaction too; a query that does not prepare still reports
 // its own error.
+// TestBatcherLinger: when the processors are busy, the last member of a
+// batch waits a moment and a writer that comes meanwhile shares its
+// commit; when they are idle, or no one comes, each commits at once.
+func TestBatcherLinger(t *testing.T) {
+	ctx := context.Background()
+	write := func(b *batcher, v int) error {
+		tx, err := b.Begin(ctx)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO t (v) VALUES (?)`, v); err != nil {
+			return err
+		}
+		return tx.Commit()
+	}
+	commits := func(b *batcher) int {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		return b.commits
+	}
+	t.Run("a writer that comes during the linger joins the batch", func(t *testing.T) {
+		b, r := openBatcher(t)
+		var asked atomic.Int32
+		// Busy for the first member only: the second commits at once.
+		b.busyCPU = func() bool { return asked.Add(1) == 1 }
+		b.linger = time.Second
+		first := make(chan error, 1)
+		go func() { first <- write(b, 1) }()
+		// The first member has left its turn and the batch is still open.
+		for deadline := time.Now().Add(10 * time.Second); ; {
+			b.mu.Lock()
+			lingering := b.tx != nil && !b.busy && b.members == 1
+			b.mu.Unlock()
+			if lingering {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("the first member never lingered")
+			}
+			time.Sleep(time.Millisecond)
+		}
+		if err := write(b, 2); err != nil {
+			t.Fatal(err)
+		}
+		if err := <-first; err != nil {
+			t.Fatal(err)
+		}
+		if n := commits(b); n != 1 {
+			t.Fatalf("%d commits for two writers, want one", n)
+		}
+		if n := count(t, r); n != 2 {
+			t.Fatalf("%d rows, want 2", n)
+		}
+	})
+	for _, busy := range []bool{false, true} {
+		t.Run(fmt.Sprintf("writers one after another, busy processors %v: a commit each", busy), func(t *testing.T) {
+			b, r := openBatcher(t)
+			b.busyCPU = func() bool { return busy }
+			b.linger = 10 * time.Millisecond
+			for v := 1; v <= 3; v++ {
+				if err := write(b, v); err != nil {
+					t.Fatal(err)
+				}
+				if n := count(t, r); n != v {
+					t.Fatalf("after Commit returned, a reader sees %d rows, want %d", n, v)
+				}
+			}
+			if n := commits(b); n != 3 {
+				t.Fatalf("%d commits, want 3", n)
+			}
+		})
+	}
+}
+
 func TestStmts(t *testing.T) {
 	ctx := context.Background()
 	db, err := Open(ctx, filepath.Join(t.TempDir(), "certd.db"))
@@ -225,5 +303,33 @@ func TestStmts(t *testing.T) {
 	}
 	if _, err := p.ExecContext(ctx, `SELEKT nonsense`); err == nil {
 		t.Fatal("bad SQL accepted")
+	}
+}
+
+// TestRunQueued: the scheduler's count of runnable goroutines is there to
+// read, and goroutines spinning on every processor make runQueued true.
+func TestRunQueued(t *testing.T) {
+	s := []metrics.Sample{{Name: "/sched/goroutines/runnable:goroutines"}}
+	metrics.Read(s)
+	if s[0].Value.Kind() != metrics.KindUint64 {
+		t.Fatalf("runnable goroutines metric: kind %v", s[0].Value.Kind())
+	}
+	busy := runQueued()
+	var stop atomic.Bool
+	var wg sync.WaitGroup
+	for i := 0; i < 8*runtime.GOMAXPROCS(0); i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for !stop.Load() {
+				runtime.Gosched()
+			}
+		}()
+	}
+	defer func() { stop.Store(true); wg.Wait() }()
+	for deadline := time.Now().Add(10 * time.Second); !busy(); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("runQueued never saw a queue")
+		}
 	}
 }
