@@ -58,6 +58,7 @@ type issuer struct {
 	// placeholder is the signature lint certificates carry (see
 	// placeholderSignature).
 	placeholder []byte
+	pem         string // cert as PEM, which every certificate download carries
 	name        string // the file name without extension: "intermediate"
 	url         string // where the intermediate is served (AIA)
 	crlURL      string // where its CRL is served (CRL distribution point)
@@ -88,6 +89,7 @@ type Authority struct {
 	lint    *linters
 	dir     string
 	root    *x509.Certificate
+	rootPEM string
 	tls     *issuer
 	code    *issuer
 	maxDays int
@@ -178,7 +180,7 @@ func load(opts Options) (*Authority, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Authority{lint: l, dir: opts.Dir, root: root, tls: tls, code: code, maxDays: opts.MaxLifetimeDays, codeMax: codeMax}, nil
+	return &Authority{lint: l, dir: opts.Dir, root: root, rootPEM: PEM(root.Raw), tls: tls, code: code, maxDays: opts.MaxLifetimeDays, codeMax: codeMax}, nil
 }
 
 func loadIssuer(opts Options, root *x509.Certificate, certFile, keyFile string) (*issuer, error) {
@@ -201,7 +203,7 @@ func loadIssuer(opts Options, root *x509.Certificate, certFile, keyFile string) 
 		return nil, err
 	}
 	name := strings.TrimSuffix(certFile, ".crt")
-	return &issuer{cert: inter, signer: signer, placeholder: placeholder, name: name,
+	return &issuer{cert: inter, signer: signer, placeholder: placeholder, pem: PEM(inter.Raw), name: name,
 		url: opts.pkiURL() + "/ca/" + certFile, crlURL: opts.pkiURL() + "/crl/" + name + ".crl", ocspURL: opts.pkiURL() + "/ocsp"}, nil
 }
 
@@ -360,11 +362,14 @@ func (a *Authority) issuer(p Profile) *issuer {
 	return a.tls
 }
 
-// RootPEM and IntermediatePEM return the certificates as PEM text.
-func (a *Authority) RootPEM() string { return PEM(a.root.Raw) }
+// RootPEM returns the root certificate as PEM text.
+func (a *Authority) RootPEM() string { return a.rootPEM }
 
 // IntermediatePEM returns the TLS intermediate as PEM text.
-func (a *Authority) IntermediatePEM() string { return PEM(a.tls.cert.Raw) }
+func (a *Authority) IntermediatePEM() string { return a.tls.pem }
+
+// IssuerPEM returns the intermediate that issues a profile as PEM text.
+func (a *Authority) IssuerPEM(p Profile) string { return a.issuer(p).pem }
 
 // PEM encodes a DER certificate; the text ends with a newline.
 func PEM(der []byte) string {

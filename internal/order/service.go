@@ -308,7 +308,7 @@ func (s *Service) Certificate(ctx context.Context, accountID, id int64) (Bundle,
 		OrderID:      o.ID,
 		Serial:       c.Serial,
 		Certificate:  ca.PEM(c.DER),
-		Intermediate: ca.PEM(inter.Raw),
+		Intermediate: s.ca.IssuerPEM(profileOf(o)),
 		Root:         s.ca.RootPEM(),
 		PKCS7:        p7,
 	}, nil
