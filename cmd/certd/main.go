@@ -155,6 +155,7 @@ bootstrap-account.json. Later starts reuse all of it.`,
 	f.StringVar(&cfg.NodeID, "node-id", "", "this node's name in logs and metrics (default: the host name)")
 	f.StringVar(&cfg.PprofListen, "pprof-listen", "", "serve Go's profiler (/debug/pprof/) on this address, e.g. 127.0.0.1:6060 (measuring only; keep it on loopback)")
 	f.DurationVar(&cfg.JobTimeout, "job-timeout", pipeline.DefaultJobTimeout, "longest one background check of an order may run; a node takes over the checks of a dead one after 2.5 times this")
+	f.IntVar(&cfg.Workers, "workers", pipeline.DefaultWorkers, "orders this node checks (validation, CAA, issuance) at once")
 	f.IntVar(&cfg.RequestsPerHour, "requests-per-hour", 0, "each account's request budget an hour, unless the account has its own (0: 1000, or none with --sandbox; -1: none)")
 	f.IntVar(&cfg.AuthFailuresPerHour, "auth-failures-per-hour", 0, "failed authentications a source address may make an hour before it is refused (0: 20; always on)")
 	f.DurationVar(&cfg.CRLLifetime, "crl-next-update", 7*24*time.Hour, "how long a CRL is valid (its nextUpdate); at most 240h")

@@ -885,6 +885,8 @@ log-format = "json"
 		"not toml":                 {`=== nope`, "config file"},
 		"job timeout out of range": {"data = \"" + data + "\"\njob-timeout = \"1ms\"\n", "--job-timeout 1ms: must be between 1s and 1h"},
 		"CRL lifetime too long":    {"data = \"" + data + "\"\ncrl-next-update = \"300h\"\n", "--crl-next-update 300h0m0s: must be at most 10 days"},
+		"negative workers":         {"data = \"" + data + "\"\nworkers = -1\n", "--workers -1: must be between 1 and 10000, or 0 for the default"},
+		"too many workers":         {"data = \"" + data + "\"\nworkers = 10001\n", "--workers 10001: must be between 1 and 10000"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			write(bad.file)

@@ -99,10 +99,12 @@ type Options struct {
 	Driver    riverdriver.Driver[*sql.Tx]
 	Validator Validator
 	Log       *slog.Logger
-	// Workers is how many orders are checked at once (default 4).
+	// Workers is how many orders are checked at once (default
+	// DefaultWorkers).
 	Workers int
 	// PollInterval is how often idle workers look for due jobs (default
-	// one second).
+	// one second); a job the queue hears of is fetched sooner, at most
+	// every fetchCooldown.
 	PollInterval time.Duration
 	// JobTimeout bounds one check of an order (default DefaultJobTimeout).
 	// A job still marked running RescueFactor times this long after it
@@ -113,6 +115,21 @@ type Options struct {
 	// two nodes share a name.
 	NodeID string
 }
+
+// DefaultWorkers is how many orders a node checks at once. A check
+// mostly waits (DNS, the subscriber's web server, CAA), so a few slow
+// sites must not hold up everyone's orders; with 4 workers and fetches
+// at least 250 ms apart a node issued at most 16 certificates a second
+// (docs/benchmarks.md).
+const DefaultWorkers = 64
+
+// MaxWorkers is the most workers the job queue allows.
+const MaxWorkers = river.QueueNumWorkersMax
+
+// fetchCooldown is the shortest time between two fetches of due jobs:
+// each fetch is a write to the database, and one fetch takes up to
+// Workers jobs.
+const fetchCooldown = 10 * time.Millisecond
 
 // DefaultJobTimeout bounds one check of an order: DNS, HTTP and CAA
 // lookups, each with its own shorter timeout, and the issuance.
@@ -136,7 +153,7 @@ func New(ctx context.Context, o Options) (*Pipeline, error) {
 		return nil, fmt.Errorf("job queue migrations: %w", err)
 	}
 	if o.Workers <= 0 {
-		o.Workers = 4
+		o.Workers = DefaultWorkers
 	}
 	if o.PollInterval <= 0 {
 		o.PollInterval = time.Second
@@ -151,7 +168,7 @@ func New(ctx context.Context, o Options) (*Pipeline, error) {
 		ID:                clientID(o.NodeID, time.Now()),
 		Queues:            map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: o.Workers}},
 		Workers:           workers,
-		FetchCooldown:     o.PollInterval / 4,
+		FetchCooldown:     min(fetchCooldown, o.PollInterval),
 		FetchPollInterval: o.PollInterval,
 		Logger:            o.Log.With("component", "river"),
 		MaxAttempts:       25,

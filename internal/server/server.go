@@ -149,6 +149,9 @@ type Config struct {
 	// died is taken over by another node after pipeline.RescueFactor
 	// times this.
 	JobTimeout time.Duration
+	// Workers is how many orders this node checks at once (0:
+	// pipeline.DefaultWorkers).
+	Workers int
 	// RequestsPerHour is each account's default request budget: 0 is
 	// the mode's default (ratelimit.DefaultRequestsPerHour, or none in
 	// sandbox mode), -1 none. An account's own setting overrides it.
@@ -372,6 +375,9 @@ func OpenData(ctx context.Context, cfg Config) (*Data, error) {
 	}
 	if cfg.JobTimeout != 0 && (cfg.JobTimeout < time.Second || cfg.JobTimeout > time.Hour) {
 		return nil, fmt.Errorf("--job-timeout %v: must be between 1s and 1h", cfg.JobTimeout)
+	}
+	if cfg.Workers < 0 || cfg.Workers > pipeline.MaxWorkers {
+		return nil, fmt.Errorf("--workers %d: must be between 1 and %d, or 0 for the default", cfg.Workers, pipeline.MaxWorkers)
 	}
 	if cfg.Existing {
 		marker := filepath.Join(cfg.DataDir, DatabaseFile)
@@ -666,7 +672,7 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	s := &Server{cfg: cfg, data: data, ln: ln, url: selfURL}
 	if !cfg.Sandbox {
 		p, err := pipeline.New(ctx, pipeline.Options{
-			Driver: data.jobs, Validator: data.Orders, Log: cfg.Log, JobTimeout: cfg.JobTimeout, NodeID: cfg.NodeID,
+			Driver: data.jobs, Validator: data.Orders, Log: cfg.Log, JobTimeout: cfg.JobTimeout, NodeID: cfg.NodeID, Workers: cfg.Workers,
 		})
 		if err != nil {
 			data.Close()
