@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -24,7 +25,7 @@ type credentials struct {
 
 // start runs a real server with cfg (its data folder and listener filled
 // in) for the test's lifetime; ctx ends when the test does.
-func start(t *testing.T, cfg server.Config) (srv *server.Server, creds credentials, dir string, ctx context.Context) {
+func start(t testing.TB, cfg server.Config) (srv *server.Server, creds credentials, dir string, ctx context.Context) {
 	t.Helper()
 	dir = t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -124,12 +125,15 @@ func TestLoad(t *testing.T) {
 	})
 }
 
-// TestLoadProductionPath runs the load against a server outside sandbox
-// mode whose account has its domain and organization validated (an
-// operator validated the organization a first order named): orders wait
-// for the pipeline, and the generator polls until each is issued.
-func TestLoadProductionPath(t *testing.T) {
-	srv, creds, _, ctx := start(t, server.Config{HTTP: true, DNSResolver: testutil.NewDNS(t).Addr()})
+// productionServer starts a server outside sandbox mode (over HTTP
+// unless https) whose bootstrap account has example.com pre-validated and
+// the organization of the load generator's orders validated (an operator
+// validated it when a first order named it): its orders wait only for the
+// pipeline's checks (CAA, against a real DNS server that has no records).
+func productionServer(t testing.TB, https bool) (*server.Server, credentials, string) {
+	t.Helper()
+	// No request budget: a load run is thousands of requests.
+	srv, creds, dir, ctx := start(t, server.Config{HTTP: !https, DNSResolver: testutil.NewDNS(t).Addr(), RequestsPerHour: -1})
 	orders := srv.Data().Orders
 	if _, err := orders.PreValidate(ctx, 1, "example.com"); err != nil {
 		t.Fatal(err)
@@ -138,7 +142,15 @@ func TestLoadProductionPath(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := client.New(srv.URL(), creds.AccountID, creds.APIKey).OrderSSL(ctx, order(csr, "first.example.com")); err != nil {
+	c := client.New(srv.URL(), creds.AccountID, creds.APIKey)
+	if https {
+		hc, err := httpClient(config{caFile: filepath.Join(dir, "ca", "root.crt"), clients: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.HTTPClient = hc
+	}
+	if _, err := c.OrderSSL(ctx, order(csr, "first.example.com")); err != nil {
 		t.Fatal(err)
 	}
 	orgs, err := orders.Organizations(ctx, 1, "pending")
@@ -148,6 +160,15 @@ func TestLoadProductionPath(t *testing.T) {
 	if _, err := orders.DecideOrganization(ctx, orgs[0].ID, true, "load test"); err != nil {
 		t.Fatal(err)
 	}
+	return srv, creds, dir
+}
+
+// TestLoadProductionPath runs the load against a server outside sandbox
+// mode whose account has its domain and organization validated (an
+// operator validated the organization a first order named): orders wait
+// for the pipeline, and the generator polls until each is issued.
+func TestLoadProductionPath(t *testing.T) {
+	srv, creds, _ := productionServer(t, false)
 	var out strings.Builder
 	if err := run([]string{"--url", srv.URL(), "--account", creds.AccountID, "--key", creds.APIKey, "-c", "2", "-n", "4", "--poll", "50ms", "--json"}, &out, io.Discard); err != nil {
 		t.Fatalf("run: %v\n%s", err, out.String())
@@ -165,8 +186,33 @@ func TestLoadProductionPath(t *testing.T) {
 	// forever.
 	other, otherCreds, _, _ := start(t, server.Config{HTTP: true, DNSResolver: testutil.NewDNS(t).Addr()})
 	out.Reset()
-	err = run([]string{"--url", other.URL(), "--account", otherCreds.AccountID, "--key", otherCreds.APIKey, "-n", "1", "--poll", "50ms", "--max-wait", "300ms"}, &out, io.Discard)
+	err := run([]string{"--url", other.URL(), "--account", otherCreds.AccountID, "--key", otherCreds.APIKey, "-n", "1", "--poll", "50ms", "--max-wait", "300ms"}, &out, io.Discard)
 	if err == nil || !strings.Contains(out.String(), "error not issued within --max-wait: 1") {
 		t.Fatalf("an order that is never issued: %v\n%s", err, out.String())
 	}
+}
+
+// BenchmarkLoadProductionPath is the load generator's production-path
+// figure reproducible without a DNS server of one's own: 32 clients over
+// HTTPS place b.N orders on a server (in this process) whose domain and
+// organization are validated, so each order is checked and issued by the
+// pipeline; it reports issued certificates a second.
+//
+//	go test -run XXX -bench LoadProductionPath -benchtime 5000x ./cmd/certd-load
+func BenchmarkLoadProductionPath(b *testing.B) {
+	srv, creds, dir := productionServer(b, true)
+	var out strings.Builder
+	b.ResetTimer()
+	err := run([]string{"--url", srv.URL(), "--ca-file", filepath.Join(dir, "ca", "root.crt"), "--account", creds.AccountID, "--key", creds.APIKey,
+		"-c", "32", "-n", strconv.Itoa(b.N), "--pool", "500", "--poll", "20ms", "--json"}, &out, io.Discard)
+	b.StopTimer()
+	if err != nil {
+		b.Fatalf("run: %v\n%s", err, out.String())
+	}
+	var rep Report
+	if err := json.Unmarshal([]byte(out.String()), &rep); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(rep.IssuedPerS, "issued/s")
+	b.ReportMetric(rep.Endpoints[epOrder].P99, "POST-p99-ms")
 }
