@@ -113,14 +113,17 @@ func (b *batcher) Begin(ctx context.Context) (sqlstore.Tx, error) {
 // outcome when wait is set (a committed member), nil otherwise.
 //
 // When goroutines queue for the processors, the last member first
-// lingers (lingerFor) without holding the writer, and a writer that comes
+// lingers (lingerFor) with the batch still open, and a writer that comes
 // meanwhile joins the batch and takes over its commit. Each commit costs
 // about 170 us of CPU here (WAL frames and fsync); under a 32-client load
 // lingering cut commits from 0.7 to 0.15 per certificate and raised
 // issuance by about a sixth (docs/benchmarks.md). On an idle machine no
 // one lingers, so a lone writer's latency is what it was; the CPU signal
-// matters because lingering at four clients on two cores, where the
-// processors are not saturated, cost a quarter of the throughput.
+// matters because lingering whenever batches had company cost up to a
+// quarter of the throughput at four clients on two cores, where the
+// processors were not saturated. Other users of the writer connection
+// (the job queue) wait while a batch lingers: at most maxBatch times
+// lingerFor, 16 ms.
 func (b *batcher) leave(m *member, wait bool) error {
 	b.mu.Lock()
 	b.busy = false
