@@ -13,7 +13,10 @@
 // memory (from its /metrics) for the run; --json for machines. Against a
 // --sandbox server every order is issued at once; against a server whose
 // account has pre-validated domains and organization (the production
-// path) the GETs wait for the pipeline.
+// path) the GETs wait for the pipeline. Outside sandbox mode an account
+// may make 1000 requests an hour by default: lift it for the run
+// (certd account limit ID --requests-per-hour unlimited, or serve with
+// --requests-per-hour -1), or the run ends in rate_limit_exceeded.
 package main
 
 import (
