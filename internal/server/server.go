@@ -27,6 +27,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -1027,11 +1028,17 @@ func (s *Server) registerGauges() {
 }
 
 // servePprof serves the profiler's handlers on addr until stop is called.
+// It also turns on the block and mutex profiles (off by default, as they
+// cost a little on every contended lock and wait): one contention event
+// in pprofMutexFraction, and blocking events sampled about once per
+// pprofBlockRate of blocked time.
 func servePprof(addr string, log *slog.Logger) (stop func(), err error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("--pprof-listen: %w", err)
 	}
+	runtime.SetMutexProfileFraction(pprofMutexFraction)
+	runtime.SetBlockProfileRate(int(pprofBlockRate))
 	mux := http.NewServeMux()
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
@@ -1041,5 +1048,15 @@ func servePprof(addr string, log *slog.Logger) (stop func(), err error) {
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = srv.Serve(ln) }()
 	log.Warn("profiler listening", "addr", ln.Addr().String())
-	return func() { _ = srv.Close() }, nil
+	return func() {
+		_ = srv.Close()
+		runtime.SetMutexProfileFraction(0)
+		runtime.SetBlockProfileRate(0)
+	}, nil
 }
+
+// The sampling of the block and mutex profiles under --pprof-listen.
+const (
+	pprofMutexFraction = 10
+	pprofBlockRate     = 10 * time.Microsecond
+)
