@@ -365,9 +365,6 @@ func (a *Authority) issuer(p Profile) *issuer {
 // RootPEM returns the root certificate as PEM text.
 func (a *Authority) RootPEM() string { return a.rootPEM }
 
-// IntermediatePEM returns the TLS intermediate as PEM text.
-func (a *Authority) IntermediatePEM() string { return a.tls.pem }
-
 // IssuerPEM returns the intermediate that issues a profile as PEM text.
 func (a *Authority) IssuerPEM(p Profile) string { return a.issuer(p).pem }
 

@@ -836,7 +836,7 @@ func (s *Server) tlsCertificate(ctx context.Context) (tls.Certificate, error) {
 		return tls.Certificate{}, err
 	}
 	keyPEM := pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})
-	chainPEM := ca.PEM(der) + s.data.CA.IntermediatePEM()
+	chainPEM := ca.PEM(der) + s.data.CA.IssuerPEM(ca.ProfileTLS)
 	if err := os.WriteFile(keyPath, keyPEM, 0o600); err != nil {
 		return tls.Certificate{}, err
 	}
