@@ -14,6 +14,7 @@ import (
 	"database/sql"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -87,9 +88,11 @@ func (w *validateWorker) Work(ctx context.Context, job *river.Job[ValidateArgs])
 
 // Pipeline is the running job queue.
 type Pipeline struct {
-	client *river.Client[*sql.Tx]
-	v      Validator
-	log    *slog.Logger
+	client  *river.Client[*sql.Tx]
+	v       Validator
+	log     *slog.Logger
+	inserts *insertGroup
+	chunk   int // most jobs in one insert transaction (insertChunk)
 }
 
 // Options configure New.
@@ -185,7 +188,9 @@ func New(ctx context.Context, o Options) (*Pipeline, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Pipeline{client: client, v: o.Validator, log: o.Log}, nil
+	p := &Pipeline{client: client, v: o.Validator, log: o.Log, chunk: insertChunk}
+	p.inserts = &insertGroup{insert: p.insertMany}
+	return p, nil
 }
 
 // clientID is river's client id for a node: its name (cut to fit river's
@@ -210,22 +215,38 @@ func (p *Pipeline) Start(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("find waiting orders: %w", err)
 	}
-	for _, id := range ids {
-		if err := p.Enqueue(ctx, id); err != nil {
+	if len(ids) > 0 {
+		if err := p.insertMany(ctx, ids); err != nil {
 			return err
 		}
-	}
-	if len(ids) > 0 {
 		p.log.Info("resumed checks of waiting orders", "orders", len(ids))
 	}
 	return nil
 }
 
-// Enqueue queues a check of the order now.
+// Enqueue queues a check of the order now, in one insert with the
+// checks other requests queue at the same time.
 func (p *Pipeline) Enqueue(ctx context.Context, orderID int64) error {
-	_, err := p.client.Insert(ctx, ValidateArgs{OrderID: orderID}, nil)
-	return err
+	return p.inserts.enqueue(ctx, orderID)
 }
+
+// insertMany queues checks of the orders, up to p.chunk to a transaction
+// (a start with many waiting orders is not one huge transaction).
+func (p *Pipeline) insertMany(ctx context.Context, orderIDs []int64) error {
+	for chunk := range slices.Chunk(orderIDs, p.chunk) {
+		params := make([]river.InsertManyParams, len(chunk))
+		for i, id := range chunk {
+			params[i] = river.InsertManyParams{Args: ValidateArgs{OrderID: id}}
+		}
+		if _, err := p.client.InsertMany(ctx, params); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// insertChunk is the most jobs insertMany puts in one transaction.
+const insertChunk = 500
 
 // Stop lets running checks finish, up to ctx's deadline.
 func (p *Pipeline) Stop(ctx context.Context) error {

@@ -1,0 +1,170 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"path/filepath"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+
+	"github.com/certd/certd/internal/store/sqlite"
+)
+
+// TestInsertGroup: callers that arrive while an insert runs share the
+// next one, each gets that insert's outcome, and a caller that stops
+// waiting does not stop the others' insert.
+func TestInsertGroup(t *testing.T) {
+	errFull := errors.New("database is full")
+	for _, tc := range []struct {
+		name      string
+		secondErr error
+	}{
+		{"stored", nil},
+		{"refused", errFull},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			first := make(chan struct{}) // released when the followers have queued
+			var mu sync.Mutex
+			var calls [][]int64
+			g := &insertGroup{insert: func(ctx context.Context, ids []int64) error {
+				if ctx.Err() != nil {
+					return ctx.Err()
+				}
+				mu.Lock()
+				calls = append(calls, slices.Clone(ids))
+				n := len(calls)
+				mu.Unlock()
+				if n == 1 {
+					<-first
+					return nil
+				}
+				return tc.secondErr
+			}}
+			leader := make(chan error, 1)
+			go func() { leader <- g.enqueue(context.Background(), 1) }()
+			waitFor(t, func() bool { mu.Lock(); defer mu.Unlock(); return len(calls) == 1 })
+
+			// Four followers arrive during the first insert; one of them
+			// gives up waiting (its request ended).
+			gone, cancel := context.WithCancel(context.Background())
+			results := make([]chan error, 4)
+			for i := range results {
+				results[i] = make(chan error, 1)
+				ctx := context.Background()
+				if i == 3 {
+					ctx = gone
+				}
+				go func() { results[i] <- g.enqueue(ctx, int64(i+2)) }()
+			}
+			waitFor(t, func() bool { g.mu.Lock(); defer g.mu.Unlock(); return len(g.pending) == 4 })
+			cancel()
+			if err := <-results[3]; !errors.Is(err, context.Canceled) {
+				t.Fatalf("caller that stopped waiting: %v", err)
+			}
+			close(first)
+			if err := <-leader; err != nil {
+				t.Fatalf("leader: %v", err)
+			}
+			for i := range 3 {
+				if err := <-results[i]; !errors.Is(err, tc.secondErr) {
+					t.Errorf("follower %d: %v, want %v", i, err, tc.secondErr)
+				}
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if len(calls) != 2 || !slices.Equal(calls[0], []int64{1}) {
+				t.Fatalf("inserts %v, want [1] then the four followers in one", calls)
+			}
+			got := slices.Sorted(slices.Values(calls[1]))
+			if !slices.Equal(got, []int64{2, 3, 4, 5}) {
+				t.Fatalf("second insert %v, want the four followers (also the one that stopped waiting)", calls[1])
+			}
+			if g.running || len(g.pending) != 0 {
+				t.Fatalf("group left running=%v pending=%d", g.running, len(g.pending))
+			}
+		})
+	}
+}
+
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not reached")
+		}
+	}
+}
+
+// recordingValidator passes every order at once and notes which it saw;
+// WaitingOrders answers the waiting list it was given.
+type recordingValidator struct {
+	mu      sync.Mutex
+	seen    map[int64]int
+	waiting []int64
+}
+
+func (v *recordingValidator) Validate(_ context.Context, id int64) (bool, time.Duration, error) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.seen[id]++
+	return true, 0, nil
+}
+
+func (v *recordingValidator) WaitingOrders(context.Context) ([]int64, error) { return v.waiting, nil }
+func (v *recordingValidator) PublishCRLs(context.Context) error              { return nil }
+
+// TestEveryQueuedOrderIsChecked runs the real queue on SQLite: orders
+// waiting at start (more than one insert's worth) and orders queued by
+// concurrent requests are each checked once.
+func TestEveryQueuedOrderIsChecked(t *testing.T) {
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "certd.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	// Small numbers: the race detector makes the queue slow.
+	const chunk, atStart, concurrent = 20, 20*2 + 7, 60
+	v := &recordingValidator{seen: map[int64]int{}}
+	for id := int64(1); id <= atStart; id++ {
+		v.waiting = append(v.waiting, id)
+	}
+	p, err := New(ctx, Options{Driver: riversqlite.New(db.Writer()), Validator: v, Log: slog.New(slog.DiscardHandler), PollInterval: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.chunk = chunk
+	if err := p.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		stop, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		if err := p.Stop(stop); err != nil {
+			t.Error(err)
+		}
+	}()
+	var wg sync.WaitGroup
+	for i := range concurrent {
+		wg.Go(func() {
+			if err := p.Enqueue(ctx, int64(atStart+1+i)); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	waitFor(t, func() bool { v.mu.Lock(); defer v.mu.Unlock(); return len(v.seen) == atStart+concurrent })
+	time.Sleep(200 * time.Millisecond) // a duplicate job would be worked by now
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	for id := int64(1); id <= atStart+concurrent; id++ {
+		if v.seen[id] != 1 {
+			t.Fatalf("order %d checked %d times", id, v.seen[id])
+		}
+	}
+}
