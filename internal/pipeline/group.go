@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"fmt"
 	"sync"
 )
 
@@ -50,11 +51,7 @@ func (g *insertGroup) enqueue(ctx context.Context, orderID int64) error {
 		batch := g.pending
 		g.pending = nil
 		g.mu.Unlock()
-		ids := make([]int64, len(batch))
-		for i, p := range batch {
-			ids[i] = p.orderID
-		}
-		err := g.insert(ictx, ids)
+		err := g.insertBatch(ictx, batch)
 		for _, p := range batch {
 			p.done <- err
 		}
@@ -63,4 +60,20 @@ func (g *insertGroup) enqueue(ctx context.Context, orderID int64) error {
 	g.running = false
 	g.mu.Unlock()
 	return <-done
+}
+
+// insertBatch inserts one batch. A panic in the insert becomes the
+// batch's error: a leader that unwound without answering would leave
+// every later caller waiting for it.
+func (g *insertGroup) insertBatch(ctx context.Context, batch []pendingInsert) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("queueing checks: %v", r)
+		}
+	}()
+	ids := make([]int64, len(batch))
+	for i, p := range batch {
+		ids[i] = p.orderID
+	}
+	return g.insert(ctx, ids)
 }

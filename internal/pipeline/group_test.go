@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -88,6 +89,25 @@ func TestInsertGroup(t *testing.T) {
 				t.Fatalf("group left running=%v pending=%d", g.running, len(g.pending))
 			}
 		})
+	}
+}
+
+// TestInsertGroupPanic: an insert that panics fails its callers with an
+// error and leaves the group usable.
+func TestInsertGroupPanic(t *testing.T) {
+	calls := 0
+	g := &insertGroup{insert: func(context.Context, []int64) error {
+		calls++
+		if calls == 1 {
+			panic("driver bug")
+		}
+		return nil
+	}}
+	if err := g.enqueue(context.Background(), 1); err == nil || !strings.Contains(err.Error(), "driver bug") {
+		t.Fatalf("enqueue with a panicking insert: %v", err)
+	}
+	if err := g.enqueue(context.Background(), 2); err != nil {
+		t.Fatalf("enqueue after the panic: %v", err)
 	}
 }
 
