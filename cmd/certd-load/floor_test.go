@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -75,7 +76,7 @@ func (f *floorServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		out.Certs.Certificate = ca.PEM(der)
 		out.Certs.Intermediate = f.authority.IssuerPEM(ca.ProfileTLS)
 		out.Certs.Root = f.authority.RootPEM()
-		p7, err := ca.PKCS7PEM(der, f.authority.Intermediate().Raw)
+		p7, err := ca.PKCS7PEM(der, f.authority.Intermediate().Raw, f.authority.Root().Raw)
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 			return
@@ -154,6 +155,50 @@ func TestFloorServer(t *testing.T) {
 	}
 	if rep.Issued != 6 || len(rep.Errors) != 0 {
 		t.Fatalf("report %+v", rep)
+	}
+	// What it answers is a certificate for the CSR's key and name that
+	// chains to the root it returns.
+	hc, err := httpClient(config{caFile: rootFile, clients: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := client.New(url, "1", "k")
+	c.HTTPClient = hc
+	csr, err := newCSR("floor.example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := c.OrderSSL(context.Background(), order(csr, "floor.example.com"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := c.Certificate(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	parse := func(text string) *x509.Certificate {
+		b, _ := pem.Decode([]byte(text))
+		if b == nil {
+			t.Fatalf("no PEM in %q", text)
+		}
+		cert, err := x509.ParseCertificate(b.Bytes)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cert
+	}
+	leaf, roots, inters := parse(got.Certs.Certificate), x509.NewCertPool(), x509.NewCertPool()
+	roots.AddCert(parse(got.Certs.Root))
+	inters.AddCert(parse(got.Certs.Intermediate))
+	if _, err := leaf.Verify(x509.VerifyOptions{Roots: roots, Intermediates: inters, DNSName: "floor.example.com"}); err != nil {
+		t.Fatalf("the floor's certificate does not verify: %v", err)
+	}
+	req, err := policy.ParseCSR(csr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !leaf.PublicKey.(*ecdsa.PublicKey).Equal(req.PublicKey) {
+		t.Fatal("the floor's certificate is not for the CSR's key")
 	}
 }
 
