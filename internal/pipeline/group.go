@@ -11,14 +11,19 @@ import (
 // an fsync on the one writer connection, beside the group-committed
 // writes of the orders themselves; one insert transaction per order
 // bounded the production path (docs/benchmarks.md). Like the store's
-// group commit it never waits for company: the first caller inserts at
-// once, and whoever arrives while that insert runs joins the next one.
+// group commit it never waits for company: the first job is inserted at
+// once, and the jobs queued while that insert runs go in the next one.
 // Each caller returns when its own job is in the database.
+//
+// The inserts run on a goroutine of their own, started when a job waits
+// and none runs, and ending when none is left: a request that inserted
+// for others would answer its client late, and under constant load
+// never.
 type insertGroup struct {
 	insert func(ctx context.Context, orderIDs []int64) error
 
 	mu      sync.Mutex
-	running bool // a caller is inserting
+	running bool // the inserting goroutine runs
 	pending []pendingInsert
 }
 
@@ -34,24 +39,27 @@ func (g *insertGroup) enqueue(ctx context.Context, orderID int64) error {
 	done := make(chan error, 1)
 	g.mu.Lock()
 	g.pending = append(g.pending, pendingInsert{orderID: orderID, done: done})
-	if g.running {
-		g.mu.Unlock()
-		select {
-		case err := <-done:
-			return err
-		case <-ctx.Done():
-			return ctx.Err()
-		}
+	if !g.running {
+		g.running = true
+		go g.run()
 	}
-	g.running = true
-	// This caller inserts, its own job first, then whatever arrived
-	// meanwhile, until nothing is left.
-	ictx := context.WithoutCancel(ctx)
+	g.mu.Unlock()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// run inserts what waits, batch after batch, until nothing is left.
+func (g *insertGroup) run() {
+	g.mu.Lock()
 	for len(g.pending) > 0 {
 		batch := g.pending
 		g.pending = nil
 		g.mu.Unlock()
-		err := g.insertBatch(ictx, batch)
+		err := g.insertBatch(batch)
 		for _, p := range batch {
 			p.done <- err
 		}
@@ -59,13 +67,11 @@ func (g *insertGroup) enqueue(ctx context.Context, orderID int64) error {
 	}
 	g.running = false
 	g.mu.Unlock()
-	return <-done
 }
 
 // insertBatch inserts one batch. A panic in the insert becomes the
-// batch's error: a leader that unwound without answering would leave
-// every later caller waiting for it.
-func (g *insertGroup) insertBatch(ctx context.Context, batch []pendingInsert) (err error) {
+// batch's error: the goroutine must live to answer every caller.
+func (g *insertGroup) insertBatch(batch []pendingInsert) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("queueing checks: %v", r)
@@ -75,5 +81,5 @@ func (g *insertGroup) insertBatch(ctx context.Context, batch []pendingInsert) (e
 	for i, p := range batch {
 		ids[i] = p.orderID
 	}
-	return g.insert(ctx, ids)
+	return g.insert(context.Background(), ids)
 }

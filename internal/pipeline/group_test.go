@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -85,10 +86,46 @@ func TestInsertGroup(t *testing.T) {
 			if !slices.Equal(got, []int64{2, 3, 4, 5}) {
 				t.Fatalf("second insert %v, want the four followers (also the one that stopped waiting)", calls[1])
 			}
-			if g.running || len(g.pending) != 0 {
-				t.Fatalf("group left running=%v pending=%d", g.running, len(g.pending))
-			}
+			// The inserting goroutine ends once nothing waits.
+			waitFor(t, func() bool { g.mu.Lock(); defer g.mu.Unlock(); return !g.running && len(g.pending) == 0 })
 		})
+	}
+}
+
+// TestInsertGroupAnswersEachCaller: a caller returns once its own job is
+// stored, while later jobs are still being inserted (no request inserts
+// for the others).
+func TestInsertGroupAnswersEachCaller(t *testing.T) {
+	release := make(chan struct{})
+	var started atomic.Int32
+	g := &insertGroup{insert: func(context.Context, []int64) error {
+		started.Add(1)
+		<-release
+		return nil
+	}}
+	first, second := make(chan error, 1), make(chan error, 1)
+	go func() { first <- g.enqueue(context.Background(), 1) }()
+	waitFor(t, func() bool { return started.Load() == 1 })
+	go func() { second <- g.enqueue(context.Background(), 2) }()
+	waitFor(t, func() bool { g.mu.Lock(); defer g.mu.Unlock(); return len(g.pending) == 1 })
+	release <- struct{}{} // the first insert ends; the second starts and blocks
+	select {
+	case err := <-first:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the first caller waits for the second caller's insert")
+	}
+	waitFor(t, func() bool { return started.Load() == 2 })
+	select {
+	case err := <-second:
+		t.Fatalf("second caller returned before its insert ended: %v", err)
+	default:
+	}
+	close(release)
+	if err := <-second; err != nil {
+		t.Fatal(err)
 	}
 }
 
