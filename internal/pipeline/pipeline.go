@@ -5,13 +5,14 @@
 // until they pass and the certificate is issued, or the order expires.
 //
 // Jobs live in the database, so a restart loses none; at start the
-// pipeline also queues every order that waits, which covers an order
-// whose job could not be queued when it was created.
+// pipeline also queues every waiting order that has no job, which covers
+// an order whose job could not be queued when it was created.
 package pipeline
 
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -21,6 +22,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver"
 	"github.com/riverqueue/river/rivermigrate"
+	"github.com/riverqueue/river/rivertype"
 )
 
 // Validator is what the pipeline drives: the order service.
@@ -92,7 +94,7 @@ type Pipeline struct {
 	v       Validator
 	log     *slog.Logger
 	inserts *insertGroup
-	chunk   int // most jobs in one insert transaction (insertChunk)
+	chunk   int // most jobs in one insert transaction or listing page (insertChunk)
 }
 
 // Options configure New.
@@ -206,7 +208,9 @@ func clientID(node string, start time.Time) string {
 	return node + "_" + start.UTC().Format("2006_01_02T15_04_05.000000")
 }
 
-// Start runs the workers and queues every waiting order.
+// Start runs the workers and queues every waiting order that has no job:
+// jobs survive restarts, so queuing them all would add a check of each
+// waiting order at every restart (an order may wait 30 days).
 func (p *Pipeline) Start(ctx context.Context) error {
 	if err := p.client.Start(ctx); err != nil {
 		return err
@@ -215,13 +219,55 @@ func (p *Pipeline) Start(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("find waiting orders: %w", err)
 	}
-	if len(ids) > 0 {
-		if err := p.insertMany(ctx, ids); err != nil {
+	if len(ids) == 0 {
+		return nil
+	}
+	queued, err := p.queuedOrders(ctx)
+	if err != nil {
+		return fmt.Errorf("list queued checks: %w", err)
+	}
+	var missing []int64
+	for _, id := range ids {
+		if !queued[id] {
+			missing = append(missing, id)
+		}
+	}
+	if len(missing) > 0 {
+		if err := p.insertMany(ctx, missing); err != nil {
 			return err
 		}
-		p.log.Info("resumed checks of waiting orders", "orders", len(ids))
+		p.log.Info("queued checks of waiting orders without one", "orders", len(missing))
 	}
 	return nil
+}
+
+// liveStates are the states of a job that will still run.
+var liveStates = []rivertype.JobState{rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRetryable,
+	rivertype.JobStateRunning, rivertype.JobStateScheduled}
+
+// queuedOrders returns the orders that have a check job that will still
+// run, read through river's own listing a page at a time.
+func (p *Pipeline) queuedOrders(ctx context.Context) (map[int64]bool, error) {
+	page := p.chunk
+	queued := map[int64]bool{}
+	params := river.NewJobListParams().Kinds(ValidateArgs{}.Kind()).States(liveStates...).First(page)
+	for {
+		res, err := p.client.JobList(ctx, params)
+		if err != nil {
+			return nil, err
+		}
+		for _, j := range res.Jobs {
+			var a ValidateArgs
+			if err := json.Unmarshal(j.EncodedArgs, &a); err != nil {
+				return nil, fmt.Errorf("job %d: %w", j.ID, err)
+			}
+			queued[a.OrderID] = true
+		}
+		if len(res.Jobs) < page {
+			return queued, nil
+		}
+		params = params.After(res.LastCursor)
+	}
 }
 
 // Enqueue queues a check of the order now, in one insert with the
@@ -245,7 +291,8 @@ func (p *Pipeline) insertMany(ctx context.Context, orderIDs []int64) error {
 	return nil
 }
 
-// insertChunk is the most jobs insertMany puts in one transaction.
+// insertChunk is the most jobs insertMany puts in one transaction, and
+// the page size of the listing of queued checks at start.
 const insertChunk = 500
 
 // Stop lets running checks finish, up to ctx's deadline.
