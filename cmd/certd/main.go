@@ -576,7 +576,7 @@ for the account's orders naming the same organization for 398 days.`,
 			if err != nil {
 				return err
 			}
-			d.Orders.SetEnqueue(queue.Enqueue)
+			d.Orders.SetQueue(queue)
 			o, err := d.Orders.DecideOrganization(cmd.Context(), id, validate, note)
 			if err != nil {
 				return err

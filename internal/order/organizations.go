@@ -103,18 +103,21 @@ func (s *Service) DecideOrganization(ctx context.Context, id int64, validate boo
 	if err := s.record(ctx, "organization."+org.Status, map[string]any{"organization_id": id, "account_id": org.AccountID, "note": note}); err != nil {
 		return org, err
 	}
+	if s.queue == nil {
+		return org, nil
+	}
 	ids, err := s.store.WaitingOrders(ctx)
 	if err != nil {
 		return org, err
 	}
+	var recheck []int64
 	for _, oid := range ids {
-		o, err := s.store.GetOrder(ctx, oid)
-		if err != nil || o.OrgID != id || s.enqueue == nil {
-			continue
+		if o, err := s.store.GetOrder(ctx, oid); err == nil && o.OrgID == id {
+			recheck = append(recheck, oid)
 		}
-		if err := s.enqueue(ctx, oid); err != nil {
-			s.log.Error("enqueueing a check failed; the pipeline retries on its own", "order_id", oid, "err", err)
-		}
+	}
+	if err := s.queue.Recheck(ctx, recheck); err != nil {
+		s.log.Error("asking for checks of the organization's orders failed; they are checked on their own schedule", "organization_id", id, "err", err)
 	}
 	return org, nil
 }

@@ -50,9 +50,6 @@ type Options struct {
 	// Checks are the network checks (domain control, CAA); nil in
 	// sandbox mode.
 	Checks *Checks
-	// Enqueue asks the pipeline to run Validate for an order soon; nil
-	// when no pipeline runs (the CLI).
-	Enqueue func(ctx context.Context, orderID int64) error
 	// Metrics records issuance, lint refusals, orders and validations;
 	// nil records nothing.
 	Metrics *metrics.Metrics
@@ -80,7 +77,7 @@ type Service struct {
 	logos       LogoFetcher
 	rules       Rules
 	checks      *Checks
-	enqueue     func(ctx context.Context, orderID int64) error
+	queue       Queue
 	ocsp        ocspCache
 	crashAt     string
 	leaseFor    time.Duration
@@ -93,7 +90,7 @@ func New(o Options) *Service {
 	if o.IssuingLease <= 0 {
 		o.IssuingLease = DefaultIssuingLease
 	}
-	return &Service{store: o.Store, ca: o.CA, now: o.Now, log: o.Log, autoIssue: o.AutoIssue, logos: o.Logos, rules: o.Rules, checks: o.Checks, enqueue: o.Enqueue, crashAt: o.CrashAt, crlLifetime: o.CRLLifetime, metrics: o.Metrics,
+	return &Service{store: o.Store, ca: o.CA, now: o.Now, log: o.Log, autoIssue: o.AutoIssue, logos: o.Logos, rules: o.Rules, checks: o.Checks, crashAt: o.CrashAt, crlLifetime: o.CRLLifetime, metrics: o.Metrics,
 		leaseFor: o.IssuingLease}
 }
 
@@ -192,8 +189,8 @@ func (s *Service) startChecks(ctx context.Context, o store.Order) {
 	if err := s.prepareAuthorizations(ctx, o); err != nil {
 		s.log.Error("preparing validation failed; the pipeline will retry", "order_id", o.ID, "err", err)
 	}
-	if s.enqueue != nil {
-		if err := s.enqueue(ctx, o.ID); err != nil {
+	if s.queue != nil {
+		if err := s.queue.Enqueue(ctx, o.ID); err != nil {
 			s.log.Error("enqueueing validation failed; the pipeline will pick the order up at start", "order_id", o.ID, "err", err)
 		}
 	}
@@ -228,8 +225,19 @@ func (s *Service) ResumeIssuance(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-// SetEnqueue connects the pipeline, which is built after the service.
-func (s *Service) SetEnqueue(fn func(ctx context.Context, orderID int64) error) { s.enqueue = fn }
+// Queue is the validation pipeline as the service drives it.
+type Queue interface {
+	// Enqueue asks for a check (Validate) of a new order soon.
+	Enqueue(ctx context.Context, orderID int64) error
+	// Recheck asks for checks of waiting orders now, because something
+	// they wait for changed; an order keeps one check, made due at once.
+	Recheck(ctx context.Context, orderIDs []int64) error
+}
+
+// SetQueue connects the pipeline, which is built after the service
+// (without one, as in most CLI commands, orders wait for the server's
+// pipeline to find them at its start).
+func (s *Service) SetQueue(q Queue) { s.queue = q }
 
 // Recheck asks for an immediate check of the account's order.
 func (s *Service) Recheck(ctx context.Context, accountID, id int64) (store.Order, error) {

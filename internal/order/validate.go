@@ -540,15 +540,21 @@ func (s *Service) ConfirmEmail(ctx context.Context, token string) (store.Authori
 		return a, err
 	}
 	s.log.Info("domain validated by mail", "domain", a.Domain, "account_id", a.AccountID)
+	if s.queue == nil {
+		return a, nil
+	}
 	ids, err := s.store.WaitingOrders(ctx)
 	if err != nil {
 		return a, err
 	}
+	var recheck []int64
 	for _, id := range ids {
-		o, err := s.store.GetOrder(ctx, id)
-		if err == nil && o.AccountID == a.AccountID && s.enqueue != nil {
-			_ = s.enqueue(ctx, id)
+		if o, err := s.store.GetOrder(ctx, id); err == nil && o.AccountID == a.AccountID {
+			recheck = append(recheck, id)
 		}
+	}
+	if err := s.queue.Recheck(ctx, recheck); err != nil {
+		s.log.Error("asking for checks of the account's orders failed; they are checked on their own schedule", "account_id", a.AccountID, "err", err)
 	}
 	return a, nil
 }

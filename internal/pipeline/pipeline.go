@@ -12,17 +12,14 @@ package pipeline
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"log/slog"
-	"slices"
 	"strings"
 	"time"
 
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver"
 	"github.com/riverqueue/river/rivermigrate"
-	"github.com/riverqueue/river/rivertype"
 )
 
 // Validator is what the pipeline drives: the order service.
@@ -91,10 +88,10 @@ func (w *validateWorker) Work(ctx context.Context, job *river.Job[ValidateArgs])
 // Pipeline is the running job queue.
 type Pipeline struct {
 	client  *river.Client[*sql.Tx]
+	jobs    jobs
 	v       Validator
 	log     *slog.Logger
 	inserts *insertGroup
-	chunk   int // most jobs in one insert transaction or listing page (insertChunk)
 }
 
 // Options configure New.
@@ -190,8 +187,8 @@ func New(ctx context.Context, o Options) (*Pipeline, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Pipeline{client: client, v: o.Validator, log: o.Log, chunk: insertChunk}
-	p.inserts = &insertGroup{insert: p.insertMany}
+	p := &Pipeline{client: client, jobs: jobs{client: client, chunk: insertChunk}, v: o.Validator, log: o.Log}
+	p.inserts = &insertGroup{insert: p.jobs.insert}
 	return p, nil
 }
 
@@ -222,18 +219,18 @@ func (p *Pipeline) Start(ctx context.Context) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	queued, err := p.queuedOrders(ctx)
+	live, err := p.jobs.live(ctx)
 	if err != nil {
 		return fmt.Errorf("list queued checks: %w", err)
 	}
 	var missing []int64
 	for _, id := range ids {
-		if !queued[id] {
+		if len(live[id]) == 0 {
 			missing = append(missing, id)
 		}
 	}
 	if len(missing) > 0 {
-		if err := p.insertMany(ctx, missing); err != nil {
+		if err := p.jobs.insert(ctx, missing); err != nil {
 			return err
 		}
 		p.log.Info("queued checks of waiting orders without one", "orders", len(missing))
@@ -241,59 +238,17 @@ func (p *Pipeline) Start(ctx context.Context) error {
 	return nil
 }
 
-// liveStates are the states of a job that will still run.
-var liveStates = []rivertype.JobState{rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRetryable,
-	rivertype.JobStateRunning, rivertype.JobStateScheduled}
-
-// queuedOrders returns the orders that have a check job that will still
-// run, read through river's own listing a page at a time.
-func (p *Pipeline) queuedOrders(ctx context.Context) (map[int64]bool, error) {
-	page := p.chunk
-	queued := map[int64]bool{}
-	params := river.NewJobListParams().Kinds(ValidateArgs{}.Kind()).States(liveStates...).First(page)
-	for {
-		res, err := p.client.JobList(ctx, params)
-		if err != nil {
-			return nil, err
-		}
-		for _, j := range res.Jobs {
-			var a ValidateArgs
-			if err := json.Unmarshal(j.EncodedArgs, &a); err != nil {
-				return nil, fmt.Errorf("job %d: %w", j.ID, err)
-			}
-			queued[a.OrderID] = true
-		}
-		if len(res.Jobs) < page {
-			return queued, nil
-		}
-		params = params.After(res.LastCursor)
-	}
-}
-
-// Enqueue queues a check of the order now, in one insert with the
+// Enqueue queues a check of a new order now, in one insert with the
 // checks other requests queue at the same time.
 func (p *Pipeline) Enqueue(ctx context.Context, orderID int64) error {
 	return p.inserts.enqueue(ctx, orderID)
 }
 
-// insertMany queues checks of the orders, up to p.chunk to a transaction
-// (a start with many waiting orders is not one huge transaction).
-func (p *Pipeline) insertMany(ctx context.Context, orderIDs []int64) error {
-	for chunk := range slices.Chunk(orderIDs, p.chunk) {
-		params := make([]river.InsertManyParams, len(chunk))
-		for i, id := range chunk {
-			params[i] = river.InsertManyParams{Args: ValidateArgs{OrderID: id}}
-		}
-		if _, err := p.client.InsertMany(ctx, params); err != nil {
-			return err
-		}
-	}
-	return nil
+// Recheck asks for checks of waiting orders now, because something they
+// wait for changed (see jobs.recheck).
+func (p *Pipeline) Recheck(ctx context.Context, orderIDs []int64) error {
+	return p.jobs.recheck(ctx, orderIDs)
 }
-
-// insertChunk is the most jobs insertMany puts in one transaction, and
-// the page size of the listing of queued checks at start.
-const insertChunk = 500
 
 // Stop lets running checks finish, up to ctx's deadline.
 func (p *Pipeline) Stop(ctx context.Context) error {
@@ -304,7 +259,7 @@ func (p *Pipeline) Stop(ctx context.Context) error {
 // operator's decision (certd org validate) is acted on at once by the
 // server, which polls the same database.
 type Inserter struct {
-	client *river.Client[*sql.Tx]
+	jobs jobs
 }
 
 // NewInserter returns an insert-only client over driver, whose job
@@ -314,11 +269,15 @@ func NewInserter(driver riverdriver.Driver[*sql.Tx]) (*Inserter, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Inserter{client: client}, nil
+	return &Inserter{jobs: jobs{client: client, chunk: insertChunk}}, nil
 }
 
-// Enqueue queues a check of the order now.
+// Enqueue queues a check of a new order now.
 func (i *Inserter) Enqueue(ctx context.Context, orderID int64) error {
-	_, err := i.client.Insert(ctx, ValidateArgs{OrderID: orderID}, nil)
-	return err
+	return i.jobs.insert(ctx, []int64{orderID})
+}
+
+// Recheck asks for checks of waiting orders now (see jobs.recheck).
+func (i *Inserter) Recheck(ctx context.Context, orderIDs []int64) error {
+	return i.jobs.recheck(ctx, orderIDs)
 }

@@ -681,7 +681,7 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 			return nil, err
 		}
 		s.pipeline = p
-		data.Orders.SetEnqueue(p.Enqueue)
+		data.Orders.SetQueue(p)
 	}
 	if err := s.setup(ctx); err != nil {
 		data.Close()

@@ -1,0 +1,96 @@
+package pipeline
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"slices"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+)
+
+// jobs are the orders' check jobs in river's tables, as the running
+// pipeline and the CLI's inserter both handle them.
+type jobs struct {
+	client *river.Client[*sql.Tx]
+	chunk  int // most jobs in one insert transaction or listing page (insertChunk)
+}
+
+// insertChunk is the most jobs inserted in one transaction, and the page
+// size of the listing of live jobs.
+const insertChunk = 500
+
+// insert queues checks of the orders, up to j.chunk to a transaction (a
+// start with many waiting orders is not one huge transaction).
+func (j jobs) insert(ctx context.Context, orderIDs []int64) error {
+	for chunk := range slices.Chunk(orderIDs, j.chunk) {
+		params := make([]river.InsertManyParams, len(chunk))
+		for i, id := range chunk {
+			params[i] = river.InsertManyParams{Args: ValidateArgs{OrderID: id}}
+		}
+		if _, err := j.client.InsertMany(ctx, params); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// liveStates are the states of a job that will still run.
+var liveStates = []rivertype.JobState{rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRetryable,
+	rivertype.JobStateRunning, rivertype.JobStateScheduled}
+
+// live maps each order that has check jobs that will still run to them,
+// read through river's own listing a page at a time.
+func (j jobs) live(ctx context.Context) (map[int64][]*rivertype.JobRow, error) {
+	out := map[int64][]*rivertype.JobRow{}
+	params := river.NewJobListParams().Kinds(ValidateArgs{}.Kind()).States(liveStates...).First(j.chunk)
+	for {
+		res, err := j.client.JobList(ctx, params)
+		if err != nil {
+			return nil, err
+		}
+		for _, row := range res.Jobs {
+			var a ValidateArgs
+			if err := json.Unmarshal(row.EncodedArgs, &a); err != nil {
+				return nil, fmt.Errorf("job %d: %w", row.ID, err)
+			}
+			out[a.OrderID] = append(out[a.OrderID], row)
+		}
+		if len(res.Jobs) < j.chunk {
+			return out, nil
+		}
+		params = params.After(res.LastCursor)
+	}
+}
+
+// recheck makes the orders' checks due now, because something they wait
+// for changed (an organization decided, a domain confirmed by mail). An
+// order whose job waits (snoozed until its next look, or retrying after
+// an error) has that job made due at once; an order without a job gets
+// one, and so does one whose only job is running, since that check may
+// have read the order before the change. Queuing a job for each order
+// instead would add a check of the order at every such event, each
+// polling on its own until the order is done.
+func (j jobs) recheck(ctx context.Context, orderIDs []int64) error {
+	if len(orderIDs) == 0 {
+		return nil
+	}
+	live, err := j.live(ctx)
+	if err != nil {
+		return fmt.Errorf("list queued checks: %w", err)
+	}
+	var missing []int64
+	for _, id := range orderIDs {
+		i := slices.IndexFunc(live[id], func(r *rivertype.JobRow) bool { return r.State != rivertype.JobStateRunning })
+		if i < 0 {
+			missing = append(missing, id)
+			continue
+		}
+		if _, err := j.client.JobRetry(ctx, live[id][i].ID); err != nil {
+			return fmt.Errorf("make the check of order %d due: %w", id, err)
+		}
+	}
+	return j.insert(ctx, missing)
+}

@@ -1,0 +1,258 @@
+package pipeline
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/certd/certd/internal/store/sqlite"
+)
+
+// recordingValidator passes every order at once and notes which it saw;
+// WaitingOrders answers the waiting list it was given.
+type recordingValidator struct {
+	mu      sync.Mutex
+	seen    map[int64]int
+	waiting []int64
+}
+
+func (v *recordingValidator) Validate(_ context.Context, id int64) (bool, time.Duration, error) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.seen[id]++
+	return true, 0, nil
+}
+
+func (v *recordingValidator) WaitingOrders(context.Context) ([]int64, error) { return v.waiting, nil }
+func (v *recordingValidator) PublishCRLs(context.Context) error              { return nil }
+
+// TestEveryQueuedOrderIsChecked runs the real queue on SQLite: orders
+// waiting at start (more than one insert's worth) and orders queued by
+// concurrent requests are each checked once.
+func TestEveryQueuedOrderIsChecked(t *testing.T) {
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "certd.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	// Small numbers: the race detector makes the queue slow.
+	const chunk, atStart, concurrent = 20, 20*2 + 7, 60
+	v := &recordingValidator{seen: map[int64]int{}}
+	for id := int64(1); id <= atStart; id++ {
+		v.waiting = append(v.waiting, id)
+	}
+	p, err := New(ctx, Options{Driver: riversqlite.New(db.Writer()), Validator: v, Log: slog.New(slog.DiscardHandler), PollInterval: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.jobs.chunk = chunk
+	if err := p.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		stop, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		if err := p.Stop(stop); err != nil {
+			t.Error(err)
+		}
+	}()
+	var wg sync.WaitGroup
+	for i := range concurrent {
+		wg.Go(func() {
+			if err := p.Enqueue(ctx, int64(atStart+1+i)); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	waitFor(t, func() bool { v.mu.Lock(); defer v.mu.Unlock(); return len(v.seen) == atStart+concurrent })
+	time.Sleep(200 * time.Millisecond) // a duplicate job would be worked by now
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	for id := int64(1); id <= atStart+concurrent; id++ {
+		if v.seen[id] != 1 {
+			t.Fatalf("order %d checked %d times", id, v.seen[id])
+		}
+	}
+}
+
+// snoozingValidator never finishes a check: each asks to be looked at
+// again in an hour, as an order waiting for its subscriber does.
+type snoozingValidator struct {
+	recordingValidator
+}
+
+func (v *snoozingValidator) Validate(ctx context.Context, id int64) (bool, time.Duration, error) {
+	_, _, _ = v.recordingValidator.Validate(ctx, id)
+	return false, time.Hour, nil
+}
+
+// TestRestartKeepsOneJobPerOrder: jobs survive a restart, so the orders
+// still waiting at start that have a job are not queued again (every
+// restart would otherwise add a check of each waiting order); one whose
+// job is gone is.
+func TestRestartKeepsOneJobPerOrder(t *testing.T) {
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "certd.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	v := &snoozingValidator{recordingValidator{seen: map[int64]int{}, waiting: []int64{1, 2, 3}}}
+	run := func() *Pipeline {
+		p, err := New(ctx, Options{Driver: riversqlite.New(db.Writer()), Validator: v, Log: slog.New(slog.DiscardHandler), PollInterval: 50 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.jobs.chunk = 2 // the live jobs are listed in two pages
+		if err := p.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	stop := func(p *Pipeline) {
+		sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		if err := p.Stop(sctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	jobs := func(p *Pipeline) map[int64]int {
+		res, err := p.client.JobList(ctx, river.NewJobListParams().Kinds(ValidateArgs{}.Kind()).First(1000))
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := map[int64]int{}
+		for _, j := range res.Jobs {
+			var a ValidateArgs
+			if err := json.Unmarshal(j.EncodedArgs, &a); err != nil {
+				t.Fatal(err)
+			}
+			n[a.OrderID]++
+		}
+		return n
+	}
+	p := run()
+	waitFor(t, func() bool { v.mu.Lock(); defer v.mu.Unlock(); return len(v.seen) == 3 })
+	stop(p)
+	// Order 3's job is gone (deleted by hand here; discarded after its
+	// attempts, in life).
+	if _, err := p.client.JobDeleteMany(ctx, river.NewJobDeleteManyParams().IDs(jobID(t, p, 3))); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		p = run()
+		got := jobs(p)
+		stop(p)
+		if got[1] != 1 || got[2] != 1 || got[3] != 1 || len(got) != 3 {
+			t.Fatalf("jobs per order after a restart: %v, want one each", got)
+		}
+	}
+}
+
+// jobID is the id of the order's check job.
+func jobID(t *testing.T, p *Pipeline, orderID int64) int64 {
+	t.Helper()
+	res, err := p.client.JobList(context.Background(), river.NewJobListParams().Kinds(ValidateArgs{}.Kind()).First(1000))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, j := range res.Jobs {
+		var a ValidateArgs
+		if err := json.Unmarshal(j.EncodedArgs, &a); err == nil && a.OrderID == orderID {
+			return j.ID
+		}
+	}
+	t.Fatalf("no job for order %d", orderID)
+	return 0
+}
+
+// TestRecheck: asking for checks of waiting orders makes each order's
+// waiting job due at once rather than adding another; an order without a
+// job gets one, and so does an order whose job is running (it may have
+// read the order before the change).
+func TestRecheck(t *testing.T) {
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "certd.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	hold := make(chan struct{})
+	v := &holdingValidator{snoozingValidator: snoozingValidator{recordingValidator{seen: map[int64]int{}}}, holdOrder: 4, hold: hold}
+	p, err := New(ctx, Options{Driver: riversqlite.New(db.Writer()), Validator: v, Log: slog.New(slog.DiscardHandler), PollInterval: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		close(hold)
+		sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		if err := p.Stop(sctx); err != nil {
+			t.Error(err)
+		}
+	}()
+	seen := func(id int64) int { v.mu.Lock(); defer v.mu.Unlock(); return v.seen[id] }
+	for _, id := range []int64{1, 2, 4} {
+		if err := p.Enqueue(ctx, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// 1 and 2 are checked and snoozed for an hour; 4's check is running.
+	waitFor(t, func() bool { return seen(1) == 1 && seen(2) == 1 && seen(4) == 1 })
+	waitFor(t, func() bool {
+		live, err := p.jobs.live(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		snoozed := func(id int64) bool { return len(live[id]) == 1 && live[id][0].State == rivertype.JobStateScheduled }
+		return snoozed(1) && snoozed(2)
+	})
+	if err := p.Recheck(ctx, []int64{1, 2, 3, 4}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool { return seen(1) == 2 && seen(2) == 2 && seen(3) == 1 && seen(4) == 2 })
+	live, err := p.jobs.live(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for id, want := range map[int64]int{1: 1, 2: 1, 3: 1, 4: 2} {
+		if got := len(live[id]); got != want {
+			t.Errorf("order %d has %d live jobs, want %d", id, got, want)
+		}
+	}
+}
+
+// holdingValidator snoozes every check, and holds the first check of
+// holdOrder until hold closes.
+type holdingValidator struct {
+	snoozingValidator
+	holdOrder int64
+	hold      chan struct{}
+}
+
+func (v *holdingValidator) Validate(ctx context.Context, id int64) (bool, time.Duration, error) {
+	v.mu.Lock()
+	first := v.seen[id] == 0
+	v.mu.Unlock()
+	done, again, err := v.snoozingValidator.Validate(ctx, id)
+	if id == v.holdOrder && first {
+		select {
+		case <-v.hold:
+		case <-ctx.Done():
+		}
+	}
+	return done, again, err
+}
