@@ -218,23 +218,3 @@ func BenchmarkLoadSandbox(b *testing.B) {
 	srv, creds, dir, _ := start(b, server.Config{Sandbox: true})
 	benchLoad(b, srv.URL(), filepath.Join(dir, "ca", "root.crt"), creds.AccountID, creds.APIKey)
 }
-
-func benchLoad(b *testing.B, url, rootFile, account, key string) {
-	var out strings.Builder
-	b.ResetTimer()
-	err := run([]string{"--url", url, "--ca-file", rootFile, "--account", account, "--key", key,
-		"-c", "32", "-n", strconv.Itoa(b.N), "--pool", "500", "--json"}, &out, io.Discard)
-	b.StopTimer()
-	if err != nil {
-		b.Fatalf("run: %v\n%s", err, out.String())
-	}
-	var rep Report
-	if err := json.Unmarshal([]byte(out.String()), &rep); err != nil {
-		b.Fatal(err)
-	}
-	if rep.Issued != int64(b.N) {
-		b.Fatalf("issued %d of %d: %+v", rep.Issued, b.N, rep.Errors)
-	}
-	b.ReportMetric(rep.IssuedPerS, "issued/s")
-	b.ReportMetric(rep.Endpoints[epOrder].P99, "POST-p99-ms")
-}
