@@ -34,37 +34,58 @@ func (v *recordingValidator) Validate(_ context.Context, id int64) (bool, time.D
 func (v *recordingValidator) WaitingOrders(context.Context) ([]int64, error) { return v.waiting, nil }
 func (v *recordingValidator) PublishCRLs(context.Context) error              { return nil }
 
+// openDB opens a new SQLite database, closed when the test ends.
+func openDB(t *testing.T) *sqlite.DB {
+	t.Helper()
+	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "certd.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// startPipeline starts a pipeline over db (o's driver, log and a 50 ms
+// poll filled in; chunk, when not 0, in place of insertChunk); stop lets
+// its checks finish and ends it.
+func startPipeline(t *testing.T, db *sqlite.DB, o Options, chunk int) (p *Pipeline, stop func()) {
+	t.Helper()
+	o.Driver, o.Log = riversqlite.New(db.Writer()), slog.New(slog.DiscardHandler)
+	if o.PollInterval == 0 {
+		o.PollInterval = 50 * time.Millisecond
+	}
+	p, err := New(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if chunk > 0 {
+		p.jobs.chunk = chunk
+	}
+	if err := p.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return p, func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := p.Stop(ctx); err != nil {
+			t.Error(err)
+		}
+	}
+}
+
 // TestEveryQueuedOrderIsChecked runs the real queue on SQLite: orders
 // waiting at start (more than one insert's worth) and orders queued by
 // concurrent requests are each checked once.
 func TestEveryQueuedOrderIsChecked(t *testing.T) {
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "certd.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
 	// Small numbers: the race detector makes the queue slow.
 	const chunk, atStart, concurrent = 20, 20*2 + 7, 60
 	v := &recordingValidator{seen: map[int64]int{}}
 	for id := int64(1); id <= atStart; id++ {
 		v.waiting = append(v.waiting, id)
 	}
-	p, err := New(ctx, Options{Driver: riversqlite.New(db.Writer()), Validator: v, Log: slog.New(slog.DiscardHandler), PollInterval: 50 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.jobs.chunk = chunk
-	if err := p.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		stop, cancel := context.WithTimeout(ctx, 30*time.Second)
-		defer cancel()
-		if err := p.Stop(stop); err != nil {
-			t.Error(err)
-		}
-	}()
+	p, stop := startPipeline(t, openDB(t), Options{Validator: v}, chunk)
+	defer stop()
 	var wg sync.WaitGroup
 	for i := range concurrent {
 		wg.Go(func() {
@@ -102,30 +123,10 @@ func (v *snoozingValidator) Validate(ctx context.Context, id int64) (bool, time.
 // job is gone is.
 func TestRestartKeepsOneJobPerOrder(t *testing.T) {
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "certd.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openDB(t)
 	v := &snoozingValidator{recordingValidator{seen: map[int64]int{}, waiting: []int64{1, 2, 3}}}
-	run := func() *Pipeline {
-		p, err := New(ctx, Options{Driver: riversqlite.New(db.Writer()), Validator: v, Log: slog.New(slog.DiscardHandler), PollInterval: 50 * time.Millisecond})
-		if err != nil {
-			t.Fatal(err)
-		}
-		p.jobs.chunk = 2 // the live jobs are listed in two pages
-		if err := p.Start(ctx); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
-	stop := func(p *Pipeline) {
-		sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		defer cancel()
-		if err := p.Stop(sctx); err != nil {
-			t.Fatal(err)
-		}
-	}
+	// A chunk of 2: the live jobs are listed in two pages.
+	run := func() (*Pipeline, func()) { return startPipeline(t, db, Options{Validator: v}, 2) }
 	jobs := func(p *Pipeline) map[int64]int {
 		res, err := p.client.JobList(ctx, river.NewJobListParams().Kinds(ValidateArgs{}.Kind()).First(1000))
 		if err != nil {
@@ -141,18 +142,18 @@ func TestRestartKeepsOneJobPerOrder(t *testing.T) {
 		}
 		return n
 	}
-	p := run()
+	p, stop := run()
 	waitFor(t, func() bool { v.mu.Lock(); defer v.mu.Unlock(); return len(v.seen) == 3 })
-	stop(p)
+	stop()
 	// Order 3's job is gone (deleted by hand here; discarded after its
 	// attempts, in life).
 	if _, err := p.client.JobDeleteMany(ctx, river.NewJobDeleteManyParams().IDs(jobID(t, p, 3))); err != nil {
 		t.Fatal(err)
 	}
 	for range 2 {
-		p = run()
+		p, stop = run()
 		got := jobs(p)
-		stop(p)
+		stop()
 		if got[1] != 1 || got[2] != 1 || got[3] != 1 || len(got) != 3 {
 			t.Fatalf("jobs per order after a restart: %v, want one each", got)
 		}
@@ -182,27 +183,12 @@ func jobID(t *testing.T, p *Pipeline, orderID int64) int64 {
 // read the order before the change).
 func TestRecheck(t *testing.T) {
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "certd.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
 	hold := make(chan struct{})
 	v := &holdingValidator{snoozingValidator: snoozingValidator{recordingValidator{seen: map[int64]int{}}}, holdOrder: 4, hold: hold}
-	p, err := New(ctx, Options{Driver: riversqlite.New(db.Writer()), Validator: v, Log: slog.New(slog.DiscardHandler), PollInterval: 50 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := p.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
+	p, stop := startPipeline(t, openDB(t), Options{Validator: v}, 0)
 	defer func() {
 		close(hold)
-		sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		defer cancel()
-		if err := p.Stop(sctx); err != nil {
-			t.Error(err)
-		}
+		stop()
 	}()
 	seen := func(id int64) int { v.mu.Lock(); defer v.mu.Unlock(); return v.seen[id] }
 	for _, id := range []int64{1, 2, 4} {

@@ -2,17 +2,11 @@ package pipeline
 
 import (
 	"context"
-	"log/slog"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 	"unicode/utf8"
-
-	"github.com/riverqueue/river/riverdriver/riversqlite"
-
-	"github.com/certd/certd/internal/store/sqlite"
 )
 
 func TestClientID(t *testing.T) {
@@ -87,26 +81,11 @@ func TestWorkersCheckOrdersAtOnce(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()
-			db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "certd.db"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer db.Close()
 			v := &blockingValidator{release: make(chan struct{})}
-			p, err := New(ctx, Options{Driver: riversqlite.New(db.Writer()), Validator: v, Log: slog.New(slog.DiscardHandler), Workers: tc.workers})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := p.Start(ctx); err != nil {
-				t.Fatal(err)
-			}
+			p, stop := startPipeline(t, openDB(t), Options{Validator: v, Workers: tc.workers, PollInterval: time.Second}, 0)
 			defer func() {
 				close(v.release)
-				stop, cancel := context.WithTimeout(ctx, 30*time.Second)
-				defer cancel()
-				if err := p.Stop(stop); err != nil {
-					t.Error(err)
-				}
+				stop()
 			}()
 			for id := int64(1); id <= orders; id++ {
 				if err := p.Enqueue(ctx, id); err != nil {
