@@ -66,7 +66,8 @@ func (j jobs) live(ctx context.Context) (map[int64][]*rivertype.JobRow, error) {
 }
 
 // recheck makes the orders' checks due now, because something they wait
-// for changed (an organization decided, a domain confirmed by mail). An
+// for changed (an organization decided, a domain confirmed by mail, a
+// restart). An
 // order whose job waits (snoozed until its next look, or retrying after
 // an error) has that job made due at once; an order without a job gets
 // one, and so does one whose only job is running, since that check may

@@ -117,10 +117,11 @@ func (v *snoozingValidator) Validate(ctx context.Context, id int64) (bool, time.
 	return false, time.Hour, nil
 }
 
-// TestRestartKeepsOneJobPerOrder: jobs survive a restart, so the orders
-// still waiting at start that have a job are not queued again (every
-// restart would otherwise add a check of each waiting order); one whose
-// job is gone is.
+// TestRestartKeepsOneJobPerOrder: jobs survive a restart, so at start an
+// order that still waits has its job made due (checked again at once,
+// though it had asked for an hour) rather than another queued, which
+// would add a check of each waiting order at every restart; an order
+// whose job is gone gets one.
 func TestRestartKeepsOneJobPerOrder(t *testing.T) {
 	ctx := context.Background()
 	db := openDB(t)
@@ -150,8 +151,10 @@ func TestRestartKeepsOneJobPerOrder(t *testing.T) {
 	if _, err := p.client.JobDeleteMany(ctx, river.NewJobDeleteManyParams().IDs(jobID(t, p, 3))); err != nil {
 		t.Fatal(err)
 	}
-	for range 2 {
+	seen := func(id int64) int { v.mu.Lock(); defer v.mu.Unlock(); return v.seen[id] }
+	for restart := 1; restart <= 2; restart++ {
 		p, stop = run()
+		waitFor(t, func() bool { return seen(1) == restart+1 && seen(2) == restart+1 && seen(3) == restart+1 })
 		got := jobs(p)
 		stop()
 		if got[1] != 1 || got[2] != 1 || got[3] != 1 || len(got) != 3 {

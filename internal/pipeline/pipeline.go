@@ -5,8 +5,9 @@
 // until they pass and the certificate is issued, or the order expires.
 //
 // Jobs live in the database, so a restart loses none; at start the
-// pipeline also queues every waiting order that has no job, which covers
-// an order whose job could not be queued when it was created.
+// pipeline makes every waiting order's check due, queuing one for an
+// order that has none, which covers an order whose job could not be
+// queued when it was created.
 package pipeline
 
 import (
@@ -205,37 +206,29 @@ func clientID(node string, start time.Time) string {
 	return node + "_" + start.UTC().Format("2006_01_02T15_04_05.000000")
 }
 
-// Start runs the workers and queues every waiting order that has no job:
-// jobs survive restarts, so queuing them all would add a check of each
-// waiting order at every restart (an order may wait 30 days).
+// Start runs the workers and makes the check of every waiting order due
+// now: the server was down, and what an order waits for (a DNS record, a
+// subscriber's web page) may have appeared meanwhile. Jobs survive
+// restarts, so an order's waiting job is made due rather than another
+// queued (which would add a check of each waiting order at every
+// restart, for up to 30 days); an order without a job, or whose only job
+// was left running by a node that stopped, gets a new one (see
+// jobs.recheck).
+//
+// This runs before the workers start, so that a job running now is not
+// one of this node's: on one node it is one a crash left behind.
 func (p *Pipeline) Start(ctx context.Context) error {
-	if err := p.client.Start(ctx); err != nil {
-		return err
-	}
 	ids, err := p.v.WaitingOrders(ctx)
 	if err != nil {
 		return fmt.Errorf("find waiting orders: %w", err)
 	}
-	if len(ids) == 0 {
-		return nil
-	}
-	live, err := p.jobs.live(ctx)
-	if err != nil {
-		return fmt.Errorf("list queued checks: %w", err)
-	}
-	var missing []int64
-	for _, id := range ids {
-		if len(live[id]) == 0 {
-			missing = append(missing, id)
-		}
-	}
-	if len(missing) > 0 {
-		if err := p.jobs.insert(ctx, missing); err != nil {
+	if len(ids) > 0 {
+		if err := p.jobs.recheck(ctx, ids); err != nil {
 			return err
 		}
-		p.log.Info("queued checks of waiting orders without one", "orders", len(missing))
+		p.log.Info("resumed checks of waiting orders", "orders", len(ids))
 	}
-	return nil
+	return p.client.Start(ctx)
 }
 
 // Enqueue queues a check of a new order now, in one insert with the
