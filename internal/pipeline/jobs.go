@@ -15,11 +15,12 @@ import (
 // pipeline and the CLI's inserter both handle them.
 type jobs struct {
 	client *river.Client[*sql.Tx]
-	chunk  int // most jobs in one insert transaction or listing page (insertChunk)
+	db     *sql.DB // the client's database
+	chunk  int     // most jobs in one transaction or listing page (insertChunk)
 }
 
-// insertChunk is the most jobs inserted in one transaction, and the page
-// size of the listing of live jobs.
+// insertChunk is the most jobs inserted or made due in one transaction,
+// and the page size of the listing of live jobs.
 const insertChunk = 500
 
 // insert queues checks of the orders, up to j.chunk to a transaction (a
@@ -82,16 +83,34 @@ func (j jobs) recheck(ctx context.Context, orderIDs []int64) error {
 	if err != nil {
 		return fmt.Errorf("list queued checks: %w", err)
 	}
-	var missing []int64
+	var missing, due []int64
 	for _, id := range orderIDs {
 		i := slices.IndexFunc(live[id], func(r *rivertype.JobRow) bool { return r.State != rivertype.JobStateRunning })
 		if i < 0 {
 			missing = append(missing, id)
-			continue
+		} else {
+			due = append(due, live[id][i].ID)
 		}
-		if _, err := j.client.JobRetry(ctx, live[id][i].ID); err != nil {
-			return fmt.Errorf("make the check of order %d due: %w", id, err)
+	}
+	for chunk := range slices.Chunk(due, j.chunk) {
+		if err := j.retry(ctx, chunk); err != nil {
+			return fmt.Errorf("make checks due: %w", err)
 		}
 	}
 	return j.insert(ctx, missing)
+}
+
+// retry makes the jobs due at once, in one transaction.
+func (j jobs) retry(ctx context.Context, jobIDs []int64) error {
+	tx, err := j.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	for _, id := range jobIDs {
+		if _, err := j.client.JobRetryTx(ctx, tx, id); err != nil {
+			_ = tx.Rollback()
+			return fmt.Errorf("job %d: %w", id, err)
+		}
+	}
+	return tx.Commit()
 }

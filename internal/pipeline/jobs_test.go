@@ -50,7 +50,7 @@ func openDB(t *testing.T) *sqlite.DB {
 // its checks finish and ends it.
 func startPipeline(t *testing.T, db *sqlite.DB, o Options, chunk int) (p *Pipeline, stop func()) {
 	t.Helper()
-	o.Driver, o.Log = riversqlite.New(db.Writer()), slog.New(slog.DiscardHandler)
+	o.Driver, o.DB, o.Log = riversqlite.New(db.Writer()), db.Writer(), slog.New(slog.DiscardHandler)
 	if o.PollInterval == 0 {
 		o.PollInterval = 50 * time.Millisecond
 	}
@@ -244,4 +244,41 @@ func (v *holdingValidator) Validate(ctx context.Context, id int64) (bool, time.D
 		}
 	}
 	return done, again, err
+}
+
+// BenchmarkStartWithWaitingOrders is a node's start with 2,000 orders
+// waiting, each with its job snoozed: Start makes every check due (in
+// transactions of insertChunk jobs) before the workers run.
+//
+//	go test -run XXX -bench StartWithWaitingOrders -benchtime 10x ./internal/pipeline
+func BenchmarkStartWithWaitingOrders(b *testing.B) {
+	const waiting = 2000
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "certd.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	v := &snoozingValidator{recordingValidator{seen: map[int64]int{}}}
+	for id := int64(1); id <= waiting; id++ {
+		v.waiting = append(v.waiting, id)
+	}
+	o := Options{Driver: riversqlite.New(db.Writer()), DB: db.Writer(), Validator: v, Log: slog.New(slog.DiscardHandler)}
+	b.StopTimer()
+	for range b.N {
+		p, err := New(ctx, o)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		if err := p.Start(ctx); err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		sctx, cancel := context.WithTimeout(ctx, time.Minute)
+		if err := p.Stop(sctx); err != nil {
+			b.Fatal(err)
+		}
+		cancel()
+	}
 }

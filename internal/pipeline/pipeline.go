@@ -99,7 +99,10 @@ type Pipeline struct {
 type Options struct {
 	// Driver is river's driver over the database jobs are kept in: the
 	// store's own, so that queued work survives restarts.
-	Driver    riverdriver.Driver[*sql.Tx]
+	Driver riverdriver.Driver[*sql.Tx]
+	// DB is the database Driver works on: rechecks make many jobs due
+	// in transactions of their own on it.
+	DB        *sql.DB
 	Validator Validator
 	Log       *slog.Logger
 	// Workers is how many orders are checked at once (default
@@ -188,7 +191,7 @@ func New(ctx context.Context, o Options) (*Pipeline, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Pipeline{client: client, jobs: jobs{client: client, chunk: insertChunk}, v: o.Validator, log: o.Log}
+	p := &Pipeline{client: client, jobs: jobs{client: client, db: o.DB, chunk: insertChunk}, v: o.Validator, log: o.Log}
 	p.inserts = &insertGroup{insert: p.jobs.insert}
 	return p, nil
 }
@@ -257,12 +260,12 @@ type Inserter struct {
 
 // NewInserter returns an insert-only client over driver, whose job
 // tables the server created.
-func NewInserter(driver riverdriver.Driver[*sql.Tx]) (*Inserter, error) {
+func NewInserter(driver riverdriver.Driver[*sql.Tx], db *sql.DB) (*Inserter, error) {
 	client, err := river.NewClient(driver, &river.Config{})
 	if err != nil {
 		return nil, err
 	}
-	return &Inserter{jobs: jobs{client: client, chunk: insertChunk}}, nil
+	return &Inserter{jobs: jobs{client: client, db: db, chunk: insertChunk}}, nil
 }
 
 // Enqueue queues a check of a new order now.
