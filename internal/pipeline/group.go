@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
 )
 
 // insertGroup queues the checks asked for at the same time in one insert
@@ -81,5 +82,13 @@ func (g *insertGroup) insertBatch(batch []pendingInsert) (err error) {
 	for i, p := range batch {
 		ids[i] = p.orderID
 	}
-	return g.insert(context.Background(), ids)
+	// Bounded, so that a database that stopped answering fails the
+	// callers (their orders are checked at the next start) instead of
+	// holding every later one.
+	ctx, cancel := context.WithTimeout(context.Background(), insertTimeout)
+	defer cancel()
+	return g.insert(ctx, ids)
 }
+
+// insertTimeout bounds one grouped insert.
+const insertTimeout = 30 * time.Second

@@ -150,3 +150,19 @@ func waitFor(t *testing.T, cond func() bool) {
 		}
 	}
 }
+
+// TestInsertGroupBoundsInsert: the shared insert has a deadline, so a
+// database that stopped answering fails its callers rather than holding
+// every later one.
+func TestInsertGroupBoundsInsert(t *testing.T) {
+	g := &insertGroup{insert: func(ctx context.Context, _ []int64) error {
+		d, ok := ctx.Deadline()
+		if !ok || time.Until(d) > insertTimeout {
+			return errors.New("the insert has no deadline")
+		}
+		return nil
+	}}
+	if err := g.enqueue(context.Background(), 1); err != nil {
+		t.Fatal(err)
+	}
+}
