@@ -224,7 +224,7 @@ func (s *Service) supplyKey(ctx context.Context, o store.Order, csr string) erro
 			s.log.Error("sandbox issuance failed; the order stays pending", "order_id", o.ID, "err", err)
 		}
 	} else {
-		s.startChecks(ctx, o)
+		s.startChecks(ctx, o, false)
 	}
 	return nil
 }

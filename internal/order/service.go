@@ -176,23 +176,33 @@ func (s *Service) created(ctx context.Context, o *store.Order) {
 		}
 		return
 	}
-	s.startChecks(ctx, *o)
+	s.startChecks(ctx, *o, true)
 }
 
 // startChecks prepares an order's authorizations and asks the pipeline
-// to check it. A failure here loses nothing: the pipeline also picks up
-// every waiting order when it starts.
-func (s *Service) startChecks(ctx context.Context, o store.Order) {
+// to check it: a new order gets its check job; an order that may have
+// one already (a reissue, a supplied key, a client's request for a check)
+// has it made due, so that no request adds a job that polls on its own.
+// A failure here loses nothing: the pipeline also picks up every waiting
+// order when it starts.
+func (s *Service) startChecks(ctx context.Context, o store.Order, isNew bool) {
 	if s.checks == nil || o.DCVMethod == "" && o.OrgID == 0 {
 		return
 	}
 	if err := s.prepareAuthorizations(ctx, o); err != nil {
 		s.log.Error("preparing validation failed; the pipeline will retry", "order_id", o.ID, "err", err)
 	}
-	if s.queue != nil {
-		if err := s.queue.Enqueue(ctx, o.ID); err != nil {
-			s.log.Error("enqueueing validation failed; the pipeline will pick the order up at start", "order_id", o.ID, "err", err)
-		}
+	if s.queue == nil {
+		return
+	}
+	var err error
+	if isNew {
+		err = s.queue.Enqueue(ctx, o.ID)
+	} else {
+		err = s.queue.Recheck(ctx, []int64{o.ID})
+	}
+	if err != nil {
+		s.log.Error("asking for a check failed; the pipeline will pick the order up at start", "order_id", o.ID, "err", err)
 	}
 }
 
@@ -248,7 +258,7 @@ func (s *Service) Recheck(ctx context.Context, accountID, id int64) (store.Order
 	if s.checks == nil || o.DCVMethod == "" && o.OrgID == 0 {
 		return o, problem.New(problem.InvalidParam, "nothing_to_check", "This order has no validation to check.")
 	}
-	s.startChecks(ctx, o)
+	s.startChecks(ctx, o, false)
 	return o, nil
 }
 
@@ -398,7 +408,7 @@ func (s *Service) Reissue(ctx context.Context, accountID, id int64, r ReissueReq
 				s.log.Error("sandbox reissue failed; it stays pending", "order_id", o.ID, "err", err)
 			}
 		} else {
-			s.startChecks(ctx, o)
+			s.startChecks(ctx, o, false)
 		}
 		return res, nil
 	}

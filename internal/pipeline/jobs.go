@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
@@ -42,25 +43,47 @@ func (j jobs) insert(ctx context.Context, orderIDs []int64) error {
 var liveStates = []rivertype.JobState{rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRetryable,
 	rivertype.JobStateRunning, rivertype.JobStateScheduled}
 
-// live maps each order that has check jobs that will still run to them,
-// read through river's own listing a page at a time.
-func (j jobs) live(ctx context.Context) (map[int64][]*rivertype.JobRow, error) {
-	out := map[int64][]*rivertype.JobRow{}
+// live maps each of the orders (every order, when orderIDs is nil) that
+// has check jobs that will still run to them, read through river's own
+// listing a page at a time. A few orders are looked up one by one (a
+// client asking for its order's check must not cost a listing of every
+// waiting order's job); more, in one listing of all.
+func (j jobs) live(ctx context.Context, orderIDs []int64) (map[int64][]*rivertype.JobRow, error) {
 	params := river.NewJobListParams().Kinds(ValidateArgs{}.Kind()).States(liveStates...).First(j.chunk)
+	out := map[int64][]*rivertype.JobRow{}
+	if orderIDs == nil || len(orderIDs) > fewOrders {
+		return out, j.list(ctx, params, out)
+	}
+	for _, id := range orderIDs {
+		// The text of the JSON number, on SQLite (->> gives an integer)
+		// and PostgreSQL (->> gives text) alike.
+		one := params.Where(`CAST(args->>'order_id' AS TEXT) = @order_id`, river.NamedArgs{"order_id": strconv.FormatInt(id, 10)})
+		if err := j.list(ctx, one, out); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// fewOrders is the most orders live looks up one by one.
+const fewOrders = 20
+
+// list adds the jobs params selects to out, by order, a page at a time.
+func (j jobs) list(ctx context.Context, params *river.JobListParams, out map[int64][]*rivertype.JobRow) error {
 	for {
 		res, err := j.client.JobList(ctx, params)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		for _, row := range res.Jobs {
 			var a ValidateArgs
 			if err := json.Unmarshal(row.EncodedArgs, &a); err != nil {
-				return nil, fmt.Errorf("job %d: %w", row.ID, err)
+				return fmt.Errorf("job %d: %w", row.ID, err)
 			}
 			out[a.OrderID] = append(out[a.OrderID], row)
 		}
 		if len(res.Jobs) < j.chunk {
-			return out, nil
+			return nil
 		}
 		params = params.After(res.LastCursor)
 	}
@@ -79,7 +102,7 @@ func (j jobs) recheck(ctx context.Context, orderIDs []int64) error {
 	if len(orderIDs) == 0 {
 		return nil
 	}
-	live, err := j.live(ctx)
+	live, err := j.live(ctx, orderIDs)
 	if err != nil {
 		return fmt.Errorf("list queued checks: %w", err)
 	}

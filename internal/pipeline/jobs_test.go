@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"log/slog"
 	"path/filepath"
@@ -10,10 +11,13 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver"
+	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/certd/certd/internal/store/sqlite"
+	"github.com/certd/certd/internal/testutil"
 )
 
 // recordingValidator passes every order at once and notes which it saw;
@@ -34,23 +38,44 @@ func (v *recordingValidator) Validate(_ context.Context, id int64) (bool, time.D
 func (v *recordingValidator) WaitingOrders(context.Context) ([]int64, error) { return v.waiting, nil }
 func (v *recordingValidator) PublishCRLs(context.Context) error              { return nil }
 
+// queueDB is a database for the queue: river's driver over it, and it.
+type queueDB struct {
+	driver riverdriver.Driver[*sql.Tx]
+	db     *sql.DB
+}
+
 // openDB opens a new SQLite database, closed when the test ends.
-func openDB(t *testing.T) *sqlite.DB {
+func openDB(t *testing.T) queueDB {
 	t.Helper()
 	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "certd.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	return db
+	return queueDB{riversqlite.New(db.Writer()), db.Writer()}
 }
 
-// startPipeline starts a pipeline over db (o's driver, log and a 50 ms
+// onEachDatabase runs f on a new SQLite database and, when
+// CERTD_TEST_POSTGRES is set, on a new PostgreSQL one (the queue's SQL
+// differs between the two).
+func onEachDatabase(t *testing.T, f func(t *testing.T, q queueDB)) {
+	t.Run("sqlite", func(t *testing.T) { f(t, openDB(t)) })
+	t.Run("postgres", func(t *testing.T) {
+		db, err := sql.Open("pgx", testutil.PostgresDB(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		f(t, queueDB{riverdatabasesql.New(db), db})
+	})
+}
+
+// startPipeline starts a pipeline over q (o's driver, log and a 50 ms
 // poll filled in; chunk, when not 0, in place of insertChunk); stop lets
 // its checks finish and ends it.
-func startPipeline(t *testing.T, db *sqlite.DB, o Options, chunk int) (p *Pipeline, stop func()) {
+func startPipeline(t *testing.T, q queueDB, o Options, chunk int) (p *Pipeline, stop func()) {
 	t.Helper()
-	o.Driver, o.DB, o.Log = riversqlite.New(db.Writer()), db.Writer(), slog.New(slog.DiscardHandler)
+	o.Driver, o.DB, o.Log = q.driver, q.db, slog.New(slog.DiscardHandler)
 	if o.PollInterval == 0 {
 		o.PollInterval = 50 * time.Millisecond
 	}
@@ -121,46 +146,68 @@ func (v *snoozingValidator) Validate(ctx context.Context, id int64) (bool, time.
 // order that still waits has its job made due (checked again at once,
 // though it had asked for an hour) rather than another queued, which
 // would add a check of each waiting order at every restart; an order
-// whose job is gone gets one.
+// whose job is gone gets one. More orders wait than are looked up one by
+// one, so their jobs are listed, in pages.
 func TestRestartKeepsOneJobPerOrder(t *testing.T) {
-	ctx := context.Background()
-	db := openDB(t)
-	v := &snoozingValidator{recordingValidator{seen: map[int64]int{}, waiting: []int64{1, 2, 3}}}
-	// A chunk of 2: the live jobs are listed in two pages.
-	run := func() (*Pipeline, func()) { return startPipeline(t, db, Options{Validator: v}, 2) }
-	jobs := func(p *Pipeline) map[int64]int {
-		res, err := p.client.JobList(ctx, river.NewJobListParams().Kinds(ValidateArgs{}.Kind()).First(1000))
-		if err != nil {
+	onEachDatabase(t, func(t *testing.T, q queueDB) {
+		ctx := context.Background()
+		const orders = fewOrders + 5
+		v := &snoozingValidator{recordingValidator{seen: map[int64]int{}}}
+		for id := int64(1); id <= orders; id++ {
+			v.waiting = append(v.waiting, id)
+		}
+		// A chunk of 10: the live jobs are listed in three pages.
+		run := func() (*Pipeline, func()) { return startPipeline(t, q, Options{Validator: v}, 10) }
+		seenAll := func(n int) func() bool {
+			return func() bool {
+				v.mu.Lock()
+				defer v.mu.Unlock()
+				for id := int64(1); id <= orders; id++ {
+					if v.seen[id] != n {
+						return false
+					}
+				}
+				return true
+			}
+		}
+		p, stop := run()
+		waitFor(t, seenAll(1))
+		stop()
+		// Order 3's job is gone (deleted by hand here; discarded after
+		// its attempts, in life).
+		if _, err := p.client.JobDeleteMany(ctx, river.NewJobDeleteManyParams().IDs(jobID(t, p, 3))); err != nil {
 			t.Fatal(err)
 		}
-		n := map[int64]int{}
-		for _, j := range res.Jobs {
-			var a ValidateArgs
-			if err := json.Unmarshal(j.EncodedArgs, &a); err != nil {
-				t.Fatal(err)
+		for restart := 1; restart <= 2; restart++ {
+			p, stop = run()
+			waitFor(t, seenAll(restart+1))
+			got := jobsPerOrder(t, p)
+			stop()
+			for id := int64(1); id <= orders; id++ {
+				if got[id] != 1 {
+					t.Fatalf("after restart %d order %d has %d jobs, want one (%v)", restart, id, got[id], got)
+				}
 			}
-			n[a.OrderID]++
 		}
-		return n
-	}
-	p, stop := run()
-	waitFor(t, func() bool { v.mu.Lock(); defer v.mu.Unlock(); return len(v.seen) == 3 })
-	stop()
-	// Order 3's job is gone (deleted by hand here; discarded after its
-	// attempts, in life).
-	if _, err := p.client.JobDeleteMany(ctx, river.NewJobDeleteManyParams().IDs(jobID(t, p, 3))); err != nil {
+	})
+}
+
+// jobsPerOrder counts the check jobs of each order, whatever their state.
+func jobsPerOrder(t *testing.T, p *Pipeline) map[int64]int {
+	t.Helper()
+	res, err := p.client.JobList(context.Background(), river.NewJobListParams().Kinds(ValidateArgs{}.Kind()).First(10000))
+	if err != nil {
 		t.Fatal(err)
 	}
-	seen := func(id int64) int { v.mu.Lock(); defer v.mu.Unlock(); return v.seen[id] }
-	for restart := 1; restart <= 2; restart++ {
-		p, stop = run()
-		waitFor(t, func() bool { return seen(1) == restart+1 && seen(2) == restart+1 && seen(3) == restart+1 })
-		got := jobs(p)
-		stop()
-		if got[1] != 1 || got[2] != 1 || got[3] != 1 || len(got) != 3 {
-			t.Fatalf("jobs per order after a restart: %v, want one each", got)
+	n := map[int64]int{}
+	for _, j := range res.Jobs {
+		var a ValidateArgs
+		if err := json.Unmarshal(j.EncodedArgs, &a); err != nil {
+			t.Fatal(err)
 		}
+		n[a.OrderID]++
 	}
+	return n
 }
 
 // jobID is the id of the order's check job.
@@ -185,43 +232,58 @@ func jobID(t *testing.T, p *Pipeline, orderID int64) int64 {
 // job gets one, and so does an order whose job is running (it may have
 // read the order before the change).
 func TestRecheck(t *testing.T) {
-	ctx := context.Background()
-	hold := make(chan struct{})
-	v := &holdingValidator{snoozingValidator: snoozingValidator{recordingValidator{seen: map[int64]int{}}}, holdOrder: 4, hold: hold}
-	p, stop := startPipeline(t, openDB(t), Options{Validator: v}, 0)
-	defer func() {
-		close(hold)
-		stop()
-	}()
-	seen := func(id int64) int { v.mu.Lock(); defer v.mu.Unlock(); return v.seen[id] }
-	for _, id := range []int64{1, 2, 4} {
-		if err := p.Enqueue(ctx, id); err != nil {
-			t.Fatal(err)
+	onEachDatabase(t, func(t *testing.T, q queueDB) {
+		ctx := context.Background()
+		hold := make(chan struct{})
+		v := &holdingValidator{snoozingValidator: snoozingValidator{recordingValidator{seen: map[int64]int{}}}, holdOrder: 4, hold: hold}
+		p, stop := startPipeline(t, q, Options{Validator: v}, 0)
+		defer func() {
+			close(hold)
+			stop()
+		}()
+		seen := func(id int64) int { v.mu.Lock(); defer v.mu.Unlock(); return v.seen[id] }
+		for _, id := range []int64{1, 2, 4} {
+			if err := p.Enqueue(ctx, id); err != nil {
+				t.Fatal(err)
+			}
 		}
-	}
-	// 1 and 2 are checked and snoozed for an hour; 4's check is running.
-	waitFor(t, func() bool { return seen(1) == 1 && seen(2) == 1 && seen(4) == 1 })
-	waitFor(t, func() bool {
-		live, err := p.jobs.live(ctx)
+		// 1 and 2 are checked and snoozed for an hour; 4's check is
+		// running.
+		waitFor(t, func() bool { return seen(1) == 1 && seen(2) == 1 && seen(4) == 1 })
+		waitFor(t, func() bool {
+			live, err := p.jobs.live(ctx, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			snoozed := func(id int64) bool { return len(live[id]) == 1 && live[id][0].State == rivertype.JobStateScheduled }
+			return snoozed(1) && snoozed(2)
+		})
+		// The orders' jobs looked up one by one are those of the listing.
+		all, err := p.jobs.live(ctx, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		snoozed := func(id int64) bool { return len(live[id]) == 1 && live[id][0].State == rivertype.JobStateScheduled }
-		return snoozed(1) && snoozed(2)
-	})
-	if err := p.Recheck(ctx, []int64{1, 2, 3, 4}); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, func() bool { return seen(1) == 2 && seen(2) == 2 && seen(3) == 1 && seen(4) == 2 })
-	live, err := p.jobs.live(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for id, want := range map[int64]int{1: 1, 2: 1, 3: 1, 4: 2} {
-		if got := len(live[id]); got != want {
-			t.Errorf("order %d has %d live jobs, want %d", id, got, want)
+		some, err := p.jobs.live(ctx, []int64{1, 3, 4})
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
+		if len(some) != 2 || len(some[1]) != 1 || some[1][0].ID != all[1][0].ID || len(some[4]) != 1 || some[4][0].ID != all[4][0].ID {
+			t.Fatalf("live jobs of orders 1, 3 and 4: %v, the listing of all: %v", some, all)
+		}
+		if err := p.Recheck(ctx, []int64{1, 2, 3, 4}); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, func() bool { return seen(1) == 2 && seen(2) == 2 && seen(3) == 1 && seen(4) == 2 })
+		live, err := p.jobs.live(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for id, want := range map[int64]int{1: 1, 2: 1, 3: 1, 4: 2} {
+			if got := len(live[id]); got != want {
+				t.Errorf("order %d has %d live jobs, want %d", id, got, want)
+			}
+		}
+	})
 }
 
 // holdingValidator snoozes every check, and holds the first check of
