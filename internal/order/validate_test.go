@@ -121,3 +121,59 @@ func TestConcurrentChecksSignOnce(t *testing.T) {
 		t.Fatalf("check after issuance: %v %v", done, err)
 	}
 }
+
+// recordingQueue notes what the service asks of the pipeline.
+type recordingQueue struct {
+	mu       sync.Mutex
+	enqueued []int64
+	recheck  []int64
+}
+
+func (q *recordingQueue) Enqueue(_ context.Context, id int64) error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.enqueued = append(q.enqueued, id)
+	return nil
+}
+
+func (q *recordingQueue) Recheck(_ context.Context, ids []int64) error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.recheck = append(q.recheck, ids...)
+	return nil
+}
+
+// TestOnlyNewOrdersAddChecks: a new order gets a check job; a client's
+// request for a check and an organization decision only make the
+// order's check due (the pipeline keeps one job an order), so that
+// repeating them cannot multiply the checks that poll for the order.
+func TestOnlyNewOrdersAddChecks(t *testing.T) {
+	f := newFixture(t, false)
+	withChecks(t, f, testutil.NewDNS(t))
+	q := &recordingQueue{}
+	f.svc.SetQueue(q)
+	ctx := context.Background()
+	o, err := f.svc.CreateSSL(ctx, f.account, sslRequest(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		if _, err := f.svc.Recheck(ctx, f.account, o.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := f.svc.DecideOrganization(ctx, o.OrgID, true, "checked"); err != nil {
+		t.Fatal(err)
+	}
+	if len(q.enqueued) != 1 || q.enqueued[0] != o.ID {
+		t.Fatalf("new checks queued for %v, want one for order %d", q.enqueued, o.ID)
+	}
+	if len(q.recheck) != 4 {
+		t.Fatalf("checks made due: %v, want order %d four times", q.recheck, o.ID)
+	}
+	for _, id := range q.recheck {
+		if id != o.ID {
+			t.Fatalf("checks made due: %v, want only order %d", q.recheck, o.ID)
+		}
+	}
+}
