@@ -35,7 +35,7 @@ import (
 // parse and proof of possession, the CA's build and lint of the
 // certificate, its signature and the check of that signature, and the
 // certificate, chain and PKCS#7 bundle as the v1 API returns them, over
-// HTTPS with a P-256 listener key like certd's. No storage, audit,
+// HTTPS (HTTP/1.1) with a P-256 listener key like certd's. No storage, audit,
 // authentication, validation rules or logging: what it achieves bounds
 // what any certd could achieve on the same machine with the same load
 // generator beside it.
@@ -135,7 +135,8 @@ func startFloor(t testing.TB) (url, rootFile string) {
 	}
 	ts := httptest.NewUnstartedServer(&floorServer{authority: a})
 	ts.TLS = &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}, MinVersion: tls.VersionTLS12}
-	ts.EnableHTTP2 = true
+	// HTTP/1.1 with keep-alive, as certd serves its API (its listener
+	// sniffs TLS from plain HTTP and does not offer h2).
 	ts.StartTLS()
 	t.Cleanup(ts.Close)
 	return ts.URL, rootFile
