@@ -9,8 +9,26 @@ import (
 	"strconv"
 
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver"
+	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivertype"
 )
+
+// Database is a database the queue keeps its jobs in: river's driver for
+// its engine, and the database itself, on which rechecks make many jobs
+// due in transactions of their own. Make one with SQLite or PostgreSQL.
+type Database struct {
+	driver riverdriver.Driver[*sql.Tx]
+	db     *sql.DB
+}
+
+// SQLite keeps the jobs in a SQLite database: the store's writer pool,
+// SQLite allowing one writer.
+func SQLite(db *sql.DB) Database { return Database{riversqlite.New(db), db} }
+
+// PostgreSQL keeps the jobs in a PostgreSQL database.
+func PostgreSQL(db *sql.DB) Database { return Database{riverdatabasesql.New(db), db} }
 
 // jobs are the orders' check jobs in river's tables, as the running
 // pipeline and the CLI's inserter both handle them.

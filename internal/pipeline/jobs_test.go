@@ -11,9 +11,6 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver"
-	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
-	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/certd/certd/internal/store/sqlite"
@@ -38,27 +35,21 @@ func (v *recordingValidator) Validate(_ context.Context, id int64) (bool, time.D
 func (v *recordingValidator) WaitingOrders(context.Context) ([]int64, error) { return v.waiting, nil }
 func (v *recordingValidator) PublishCRLs(context.Context) error              { return nil }
 
-// queueDB is a database for the queue: river's driver over it, and it.
-type queueDB struct {
-	driver riverdriver.Driver[*sql.Tx]
-	db     *sql.DB
-}
-
 // openDB opens a new SQLite database, closed when the test ends.
-func openDB(t *testing.T) queueDB {
+func openDB(t *testing.T) Database {
 	t.Helper()
 	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "certd.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	return queueDB{riversqlite.New(db.Writer()), db.Writer()}
+	return SQLite(db.Writer())
 }
 
 // onEachDatabase runs f on a new SQLite database and, when
 // CERTD_TEST_POSTGRES is set, on a new PostgreSQL one (the queue's SQL
 // differs between the two).
-func onEachDatabase(t *testing.T, f func(t *testing.T, q queueDB)) {
+func onEachDatabase(t *testing.T, f func(t *testing.T, db Database)) {
 	t.Run("sqlite", func(t *testing.T) { f(t, openDB(t)) })
 	t.Run("postgres", func(t *testing.T) {
 		db, err := sql.Open("pgx", testutil.PostgresDB(t))
@@ -66,16 +57,16 @@ func onEachDatabase(t *testing.T, f func(t *testing.T, q queueDB)) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { db.Close() })
-		f(t, queueDB{riverdatabasesql.New(db), db})
+		f(t, PostgreSQL(db))
 	})
 }
 
-// startPipeline starts a pipeline over q (o's driver, log and a 50 ms
+// startPipeline starts a pipeline over db (o's database, log and a 50 ms
 // poll filled in; chunk, when not 0, in place of insertChunk); stop lets
 // its checks finish and ends it.
-func startPipeline(t *testing.T, q queueDB, o Options, chunk int) (p *Pipeline, stop func()) {
+func startPipeline(t *testing.T, db Database, o Options, chunk int) (p *Pipeline, stop func()) {
 	t.Helper()
-	o.Driver, o.DB, o.Log = q.driver, q.db, slog.New(slog.DiscardHandler)
+	o.Database, o.Log = db, slog.New(slog.DiscardHandler)
 	if o.PollInterval == 0 {
 		o.PollInterval = 50 * time.Millisecond
 	}
@@ -149,7 +140,7 @@ func (v *snoozingValidator) Validate(ctx context.Context, id int64) (bool, time.
 // whose job is gone gets one. More orders wait than are looked up one by
 // one, so their jobs are listed, in pages.
 func TestRestartKeepsOneJobPerOrder(t *testing.T) {
-	onEachDatabase(t, func(t *testing.T, q queueDB) {
+	onEachDatabase(t, func(t *testing.T, q Database) {
 		ctx := context.Background()
 		const orders = fewOrders + 5
 		v := &snoozingValidator{recordingValidator{seen: map[int64]int{}}}
@@ -232,7 +223,7 @@ func jobID(t *testing.T, p *Pipeline, orderID int64) int64 {
 // job gets one, and so does an order whose job is running (it may have
 // read the order before the change).
 func TestRecheck(t *testing.T) {
-	onEachDatabase(t, func(t *testing.T, q queueDB) {
+	onEachDatabase(t, func(t *testing.T, q Database) {
 		ctx := context.Background()
 		hold := make(chan struct{})
 		v := &holdingValidator{snoozingValidator: snoozingValidator{recordingValidator{seen: map[int64]int{}}}, holdOrder: 4, hold: hold}
@@ -325,7 +316,7 @@ func BenchmarkStartWithWaitingOrders(b *testing.B) {
 	for id := int64(1); id <= waiting; id++ {
 		v.waiting = append(v.waiting, id)
 	}
-	o := Options{Driver: riversqlite.New(db.Writer()), DB: db.Writer(), Validator: v, Log: slog.New(slog.DiscardHandler)}
+	o := Options{Database: SQLite(db.Writer()), Validator: v, Log: slog.New(slog.DiscardHandler)}
 	b.StopTimer()
 	for range b.N {
 		p, err := New(ctx, o)

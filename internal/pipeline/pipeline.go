@@ -19,7 +19,6 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver"
 	"github.com/riverqueue/river/rivermigrate"
 )
 
@@ -97,12 +96,9 @@ type Pipeline struct {
 
 // Options configure New.
 type Options struct {
-	// Driver is river's driver over the database jobs are kept in: the
-	// store's own, so that queued work survives restarts.
-	Driver riverdriver.Driver[*sql.Tx]
-	// DB is the database Driver works on: rechecks make many jobs due
-	// in transactions of their own on it.
-	DB        *sql.DB
+	// Database is where jobs are kept: the store's own, so that queued
+	// work survives restarts.
+	Database  Database
 	Validator Validator
 	Log       *slog.Logger
 	// Workers is how many orders are checked at once (default
@@ -150,7 +146,7 @@ const RescueFactor = 2.5
 
 // New prepares the queue, applying river's own migrations.
 func New(ctx context.Context, o Options) (*Pipeline, error) {
-	driver := o.Driver
+	driver := o.Database.driver
 	migrator, err := rivermigrate.New(driver, nil)
 	if err != nil {
 		return nil, err
@@ -191,7 +187,7 @@ func New(ctx context.Context, o Options) (*Pipeline, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Pipeline{client: client, jobs: jobs{client: client, db: o.DB, chunk: insertChunk}, v: o.Validator, log: o.Log}
+	p := &Pipeline{client: client, jobs: jobs{client: client, db: o.Database.db, chunk: insertChunk}, v: o.Validator, log: o.Log}
 	p.inserts = &insertGroup{insert: p.jobs.insert}
 	return p, nil
 }
@@ -258,14 +254,14 @@ type Inserter struct {
 	jobs jobs
 }
 
-// NewInserter returns an insert-only client over driver, whose job
-// tables the server created.
-func NewInserter(driver riverdriver.Driver[*sql.Tx], db *sql.DB) (*Inserter, error) {
-	client, err := river.NewClient(driver, &river.Config{})
+// NewInserter returns an insert-only client over db, whose job tables
+// the server created.
+func NewInserter(db Database) (*Inserter, error) {
+	client, err := river.NewClient(db.driver, &river.Config{})
 	if err != nil {
 		return nil, err
 	}
-	return &Inserter{jobs: jobs{client: client, db: db, chunk: insertChunk}}, nil
+	return &Inserter{jobs: jobs{client: client, db: db.db, chunk: insertChunk}}, nil
 }
 
 // Enqueue queues a check of a new order now.

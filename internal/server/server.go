@@ -12,7 +12,6 @@ import (
 	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
-	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
@@ -51,9 +50,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-	"github.com/riverqueue/river/riverdriver"
-	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
-	"github.com/riverqueue/river/riverdriver/riversqlite"
 )
 
 // Files and folders inside the data folder.
@@ -225,36 +221,29 @@ type Database interface {
 // NewInserter returns a client that queues jobs for the server working
 // d's database, for CLI commands whose decisions the server acts on.
 func NewInserter(d *Data) (*pipeline.Inserter, error) {
-	return pipeline.NewInserter(d.jobs.driver, d.jobs.db)
+	return pipeline.NewInserter(d.jobs)
 }
 
-// openDatabase opens the configured database and returns it with river's
-// driver over it, so that jobs are queued in the same database and
+// openDatabase opens the configured database and returns it with the job
+// queue's view of it, so that jobs are queued in the same database and
 // survive restarts. SQLite allows one writer, so its jobs go through the
 // store's writer pool.
-func openDatabase(ctx context.Context, cfg Config) (Database, jobsDB, error) {
+func openDatabase(ctx context.Context, cfg Config) (Database, pipeline.Database, error) {
 	if cfg.Database == "" {
 		db, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, DatabaseFile))
 		if err != nil {
-			return nil, jobsDB{}, err
+			return nil, pipeline.Database{}, err
 		}
-		return db, jobsDB{riversqlite.New(db.Writer()), db.Writer()}, nil
+		return db, pipeline.SQLite(db.Writer()), nil
 	}
 	if !strings.HasPrefix(cfg.Database, "postgres://") && !strings.HasPrefix(cfg.Database, "postgresql://") {
-		return nil, jobsDB{}, fmt.Errorf("--db %q: want a postgres:// URL (leave it empty for the embedded SQLite file)", redactURL(cfg.Database))
+		return nil, pipeline.Database{}, fmt.Errorf("--db %q: want a postgres:// URL (leave it empty for the embedded SQLite file)", redactURL(cfg.Database))
 	}
 	db, err := postgres.Open(ctx, cfg.Database)
 	if err != nil {
-		return nil, jobsDB{}, fmt.Errorf("open PostgreSQL %s: %w", redactURL(cfg.Database), err)
+		return nil, pipeline.Database{}, fmt.Errorf("open PostgreSQL %s: %w", redactURL(cfg.Database), err)
 	}
-	return db, jobsDB{riverdatabasesql.New(db.Pool()), db.Pool()}, nil
-}
-
-// jobsDB is where the job queue keeps its jobs: river's driver over the
-// store's database, and that database.
-type jobsDB struct {
-	driver riverdriver.Driver[*sql.Tx]
-	db     *sql.DB
+	return db, pipeline.PostgreSQL(db.Pool()), nil
 }
 
 // redactURL hides a database URL's password, which must not reach logs.
@@ -277,7 +266,7 @@ type Data struct {
 	Audit    *audit.Log
 	Metrics  *metrics.Metrics
 	hsm      *ca.PKCS11Keys
-	jobs     jobsDB // the job queue's, over DB
+	jobs     pipeline.Database // the job queue's: DB
 }
 
 // Backup copies the data folder to dir, which must not exist yet: the
@@ -680,7 +669,7 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	s := &Server{cfg: cfg, data: data, ln: ln, url: selfURL}
 	if !cfg.Sandbox {
 		p, err := pipeline.New(ctx, pipeline.Options{
-			Driver: data.jobs.driver, DB: data.jobs.db, Validator: data.Orders, Log: cfg.Log, JobTimeout: cfg.JobTimeout, NodeID: cfg.NodeID, Workers: cfg.Workers,
+			Database: data.jobs, Validator: data.Orders, Log: cfg.Log, JobTimeout: cfg.JobTimeout, NodeID: cfg.NodeID, Workers: cfg.Workers,
 		})
 		if err != nil {
 			data.Close()
