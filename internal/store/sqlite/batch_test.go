@@ -189,10 +189,6 @@ func TestBatcher(t *testing.T) {
 	})
 }
 
-// TestStmts: a query runs unprepared the first time and from its
-// prepared statement once the background preparation is done, inside a
-// writer transaction too; a query that does not prepare still reports
-// its own error.
 // TestBatcherLinger: when the processors are busy, the last member of a
 // batch waits a moment and a writer that comes meanwhile shares its
 // commit; when they are idle, or no one comes, each commits at once.
@@ -267,6 +263,10 @@ func TestBatcherLinger(t *testing.T) {
 	}
 }
 
+// TestStmts: a query runs unprepared the first time and from its
+// prepared statement once the background preparation is done, inside a
+// writer transaction too; a query that does not prepare still reports
+// its own error.
 func TestStmts(t *testing.T) {
 	ctx := context.Background()
 	db, err := Open(ctx, filepath.Join(t.TempDir(), "certd.db"))

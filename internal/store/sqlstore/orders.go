@@ -287,14 +287,21 @@ func (db *DB) ListOrders(ctx context.Context, f store.ListFilter) ([]store.Order
 // partial index (its condition is the query's second term, word for word,
 // which is what lets SQLite use it).
 func (db *DB) WaitingOrders(ctx context.Context) ([]int64, error) {
-	return db.ids(ctx, `SELECT id FROM orders
-		WHERE (dcv_method != '' OR org_id IS NOT NULL) AND (status = 'pending issuance' OR pending_reissue IS NOT NULL) ORDER BY id`)
+	return db.ids(ctx, WaitingOrdersQuery)
 }
+
+// WaitingOrdersQuery and PendingOrdersQuery are the queries of
+// WaitingOrders and PendingOrders (the SQLite tests check their plans).
+const (
+	WaitingOrdersQuery = `SELECT id FROM orders
+		WHERE (dcv_method != '' OR org_id IS NOT NULL) AND (status = 'pending issuance' OR pending_reissue IS NOT NULL) ORDER BY id`
+	PendingOrdersQuery = `SELECT id FROM orders WHERE status = 'pending issuance' OR pending_reissue IS NOT NULL ORDER BY id`
+)
 
 // PendingOrders implements store.Orders, through the orders_pending
 // partial index.
 func (db *DB) PendingOrders(ctx context.Context) ([]int64, error) {
-	return db.ids(ctx, `SELECT id FROM orders WHERE status = 'pending issuance' OR pending_reissue IS NOT NULL ORDER BY id`)
+	return db.ids(ctx, PendingOrdersQuery)
 }
 
 // ids runs a query of one id column.
